@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The `be` command. Each command lives in its own file; this one wires them together and turns every
+ * failure into one line on stderr and an exit status: 2 for bad usage or configuration, 1 otherwise.
+ */
+import { Command, CommanderError } from 'commander';
+import { isBeError } from '../src/errors.js';
+import { collect } from './common.js';
+import { register as registerConfig } from './config.js';
+import { register as registerServe } from './serve.js';
+import { register as registerWol } from './wol.js';
+
+export function buildProgram(): Command {
+  const program = new Command('be')
+    .description('network-boot appliance for FreeBSD boot environments')
+    .option('-c, --config <file>', 'configuration file (default: /usr/local/etc/be.yaml, else the embedded default)')
+    .option('--set <key=value>', 'override a configuration key, e.g. --set tftp.port=6969 (repeatable)', collect, [])
+    .exitOverride();
+  program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  registerServe(program);
+  registerWol(program);
+  registerConfig(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its one-line message; help and --version are not failures.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (isBeError(err)) {
+      process.stderr.write(`be: ${err.message}\n`);
+      return err.exitStatus;
+    }
+    process.stderr.write(`be: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (process.env.BE_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,48 @@
+/** `be serve`: run the appliance's services in one supervised process. */
+import type { Command } from 'commander';
+import { BeError } from '../src/errors.js';
+import { createLogger } from '../services/log.js';
+import { serviceKinds } from '../services/registry.js';
+import { Supervisor } from '../services/supervisor.js';
+import { configFrom } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the enabled services (SIGTERM/SIGINT stop, SIGHUP re-reads the configuration)')
+    .option('--only <services>', `run only these services, comma-separated (${serviceKinds.map((k) => k.name).join(', ') || 'none yet'})`)
+    .action(async (options: { only?: string }, command: Command) => {
+      const loaded = configFrom(command);
+      const log = createLogger({ level: loaded.config.log.level });
+      const only = options.only?.split(',').map((s) => s.trim()).filter(Boolean);
+      const supervisor = new Supervisor(serviceKinds, log, only);
+      log.info({ config: loaded.file, version: process.env.npm_package_version }, 'be serve starting');
+
+      // Nothing else may keep the loop alive when no service is enabled; this timer does until stop.
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      const stop = (signal: string) => {
+        log.info({ signal }, 'stop requested');
+        void supervisor.stop();
+      };
+      const reload = () => {
+        let next;
+        try {
+          next = configFrom(command).config;
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'SIGHUP: configuration refused, keeping the running one');
+          return;
+        }
+        log.info('SIGHUP: reloading the configuration');
+        void supervisor.reload(next);
+      };
+      process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
+      try {
+        await supervisor.start(loaded.config);
+        const failure = await supervisor.done;
+        if (failure) throw failure instanceof BeError ? failure : new BeError('E_EXEC', failure.message);
+      } finally {
+        clearInterval(keepAlive);
+        process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reload);
+      }
+    });
+}

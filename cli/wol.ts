@@ -1,0 +1,57 @@
+/** `be wol TARGET...`: wake machines by MAC or by host name. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { BeError } from '../src/errors.js';
+import { isIPv4 } from '../src/net.js';
+import { encodeMagicPacket, parseSecureOnPassword } from '../src/wol/magic.js';
+import { resolveWakeTarget } from '../src/wol/targets.js';
+import { parseMac } from '../src/mac.js';
+import { sendMagicPackets } from '../services/wol.js';
+import { configFrom, integer } from './common.js';
+
+interface WolOptions {
+  broadcast?: string;
+  port?: number;
+  count?: number;
+  interval?: number;
+  password?: string;
+}
+
+function address(text: string): string {
+  if (!isIPv4(text)) throw new InvalidArgumentError('expected an IPv4 address such as 255.255.255.255 or 10.99.0.255');
+  return text;
+}
+
+export function register(program: Command): void {
+  program
+    .command('wol')
+    .description('wake machines with a Wake-on-LAN magic packet')
+    .argument('<target...>', 'MAC addresses (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff, aabbccddeeff) or host names from hosts[]')
+    .option('-b, --broadcast <address>', 'where to send: 255.255.255.255 or a directed broadcast such as 10.99.0.255 (wol.broadcast)', address)
+    .option('-p, --port <port>', 'UDP port, usually 9 or 7 (wol.port)', integer(1, 65535))
+    .option('-n, --count <n>', 'send each packet N times (wol.count)', integer(1, 100))
+    .option('-i, --interval <ms>', 'milliseconds between repeats (wol.interval)', integer(0, 60_000))
+    .option('--password <secureon>', 'SecureOn password: 4 bytes as a.b.c.d or 6 bytes as a MAC')
+    .action(async (targets: string[], options: WolOptions, command: Command) => {
+      const { config } = configFrom(command);
+      let password: Uint8Array | undefined;
+      if (options.password !== undefined) {
+        password = parseSecureOnPassword(options.password);
+        if (!password) {
+          throw new BeError('E_USAGE', `--password ${JSON.stringify(options.password)}: a SecureOn password is 4 bytes (a.b.c.d) or 6 bytes (aa:bb:cc:dd:ee:ff)`);
+        }
+      }
+      const resolved = targets.map((target) => resolveWakeTarget(target, config.hosts));
+      const packets = resolved.map((t) => encodeMagicPacket(parseMac(t.mac)!, password));
+      const destination = options.broadcast ?? config.wol.broadcast;
+      const port = options.port ?? config.wol.port;
+      await sendMagicPackets(packets, {
+        address: destination,
+        port,
+        count: options.count ?? config.wol.count,
+        intervalMs: options.interval ?? config.wol.interval,
+      });
+      for (const t of resolved) {
+        process.stdout.write(`magic packet for ${t.host ? `${t.host} (${t.mac})` : t.mac} via ${destination}:${port}\n`);
+      }
+    });
+}

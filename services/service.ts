@@ -1,0 +1,33 @@
+/**
+ * The lifecycle every long-running part of the appliance shares (STYLE.md principle 5):
+ * start() binds everything it needs or undoes what it opened and rejects; close() releases everything
+ * and may be called any number of times. A service that fails after start reports through `fail`,
+ * and the supervisor stops the whole appliance.
+ */
+import type { Config } from '../src/config/schema.js';
+import type { Logger } from './log.js';
+
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServiceContext {
+  config: Config;
+  log: Logger;
+  /** Report a failure after start(): the supervisor stops every service. */
+  fail(err: Error): void;
+}
+
+/** How the supervisor learns about a kind of service. */
+export interface ServiceKind {
+  readonly name: string;
+  enabled(config: Config): boolean;
+  /**
+   * The part of the configuration this service depends on. On SIGHUP a running service whose
+   * settings are deep-equal to before keeps its sockets; otherwise it is closed and started anew.
+   */
+  settings(config: Config): unknown;
+  create(context: ServiceContext): Service;
+}

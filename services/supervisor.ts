@@ -1,0 +1,137 @@
+/**
+ * One process, one lifecycle: the supervisor starts every enabled service or none, stops them all on
+ * the first failure or when asked, and on reload restarts only the services whose settings changed,
+ * so sockets whose configuration did not change are never dropped.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../src/config/schema.js';
+import { BeError } from '../src/errors.js';
+import type { Logger } from './log.js';
+import type { Service, ServiceKind } from './service.js';
+
+interface Running {
+  kind: ServiceKind;
+  service: Service;
+  settings: unknown;
+  config: Config;
+}
+
+export class Supervisor {
+  private readonly running = new Map<string, Running>();
+  private stopping: Promise<void> | undefined;
+  private settle!: (failure: Error | undefined) => void;
+  /** Resolves when the appliance has stopped: with the error that stopped it, or undefined after stop(). */
+  readonly done: Promise<Error | undefined> = new Promise((resolve) => (this.settle = resolve));
+
+  constructor(
+    private readonly kinds: readonly ServiceKind[],
+    private readonly log: Logger,
+    private readonly only?: readonly string[],
+  ) {
+    const known = kinds.map((k) => k.name);
+    const unknown = only?.find((name) => !known.includes(name));
+    if (unknown !== undefined) {
+      throw new BeError('E_USAGE', `--only ${unknown}: no such service (known: ${known.join(', ') || 'none'})`);
+    }
+  }
+
+  private wanted(config: Config): ServiceKind[] {
+    return this.kinds.filter((kind) => (this.only === undefined || this.only.includes(kind.name)) && kind.enabled(config));
+  }
+
+  /** The names of the services running now, in start order. */
+  get names(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Start every wanted service, in order; if one fails, close those already started and rethrow. */
+  async start(config: Config): Promise<void> {
+    for (const kind of this.wanted(config)) {
+      try {
+        await this.launch(kind, config);
+      } catch (err) {
+        await this.closeAll();
+        throw err;
+      }
+    }
+    this.log.info(
+      { enabled: this.names, disabled: this.kinds.map((k) => k.name).filter((n) => !this.running.has(n)) },
+      this.running.size === 0 ? 'appliance running with no services enabled' : `appliance running: ${this.names.join(', ')}`,
+    );
+  }
+
+  /** Apply a new configuration: keep unchanged services, restart changed ones, start or stop the rest. */
+  async reload(config: Config): Promise<void> {
+    if (this.stopping) return;
+    const wanted = this.wanted(config);
+    for (const [name, entry] of [...this.running]) {
+      const still = wanted.find((k) => k.name === name);
+      if (!still) {
+        this.log.info({ svc: name }, 'service disabled by reload: stopping');
+        this.running.delete(name);
+        await entry.service.close();
+      }
+    }
+    for (const kind of wanted) {
+      const entry = this.running.get(kind.name);
+      const settings = kind.settings(config);
+      if (entry && isDeepStrictEqual(entry.settings, settings)) {
+        entry.config = config;
+        continue;
+      }
+      if (entry) {
+        this.log.info({ svc: kind.name }, 'settings changed: restarting service');
+        this.running.delete(kind.name);
+        await entry.service.close();
+      }
+      try {
+        await this.launch(kind, config);
+      } catch (err) {
+        this.log.error({ svc: kind.name, err: (err as Error).message }, 'service failed to start after reload');
+        if (entry) {
+          try {
+            await this.launch(kind, entry.config);
+            this.log.warn({ svc: kind.name }, 'service restored with its previous settings');
+            continue;
+          } catch {
+            // fall through: the appliance cannot keep this service, so it stops as a whole
+          }
+        }
+        this.fail(err as Error);
+        return;
+      }
+    }
+    this.log.info({ running: this.names }, 'configuration reloaded');
+  }
+
+  /** Stop every service (idempotent). */
+  stop(): Promise<void> {
+    this.stopping ??= this.closeAll().then(() => this.settle(undefined));
+    return this.stopping;
+  }
+
+  private fail(err: Error): void {
+    if (this.stopping) return;
+    this.log.error({ err: err.message }, 'stopping the appliance after a failure');
+    this.stopping = this.closeAll().then(() => this.settle(err));
+  }
+
+  private async launch(kind: ServiceKind, config: Config): Promise<void> {
+    const log = this.log.child({ svc: kind.name });
+    const service = kind.create({ config, log, fail: (err) => this.fail(err) });
+    await service.start();
+    this.running.set(kind.name, { kind, service, settings: kind.settings(config), config });
+  }
+
+  private async closeAll(): Promise<void> {
+    const entries = [...this.running.values()].reverse();
+    this.running.clear();
+    for (const { kind, service } of entries) {
+      try {
+        await service.close();
+      } catch (err) {
+        this.log.warn({ svc: kind.name, err: (err as Error).message }, 'error while closing service');
+      }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The configuration schema: one YAML file, validated once at start-up. Every key has a default, so an
+ * empty file is a valid configuration; unknown keys are refused, so a typo is named instead of ignored.
+ * config/be.example.yaml documents every key; keep the two in step (test/src/config.test.ts checks).
+ */
+import { z } from 'zod';
+import { isMac, normalizeMac, macFormsHelp } from '../mac.js';
+import { isIPv4, parseCidr } from '../net.js';
+
+const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address (a.b.c.d)' });
+const port = z.number().int().min(1).max(65535);
+const mac = z
+  .string()
+  .refine(isMac, { message: `must be a MAC address (${macFormsHelp})` })
+  .transform(normalizeMac);
+const cidr = z.string().refine(
+  (text) => {
+    try {
+      parseCidr(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a network in CIDR form with no host bits set (e.g. 10.99.0.0/24)' },
+);
+/** A name used in DNS, vmm and file names alike: letters, digits, `-`, `_`, `.`. */
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const server = z.strictObject({
+  /** The address clients use to reach us (DHCP next-server, NFS server). null: the first non-loopback IPv4 address. */
+  address: ipv4.nullable().default(null),
+  /** Where the appliance keeps its state (leases, assignments). */
+  stateDir: z.string().min(1).default('/var/db/be'),
+});
+
+const log = z.strictObject({
+  level: z.enum(logLevels).default('info'),
+});
+
+const tftp = z.strictObject({
+  enabled: z.boolean().default(true),
+  address: ipv4.default('0.0.0.0'),
+  port: port.default(69),
+  root: z.string().min(1).default('/var/db/be/tftp'),
+  /** RFC 2348 allows 8-65464; 1468 fills one Ethernet frame, which every boot ROM handles. */
+  maxBlksize: z.number().int().min(8).max(65464).default(1468),
+  /** RFC 7440 window; 1 means lock-step. */
+  maxWindowsize: z.number().int().min(1).max(64).default(16),
+  maxTransfers: z.number().int().min(1).max(100_000).default(256),
+});
+
+const range = z.strictObject({ start: ipv4, end: ipv4 });
+
+const dhcp = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** authoritative: hand out addresses; proxy: only boot information to PXE clients (RFC 4578 proxyDHCP); off. */
+  mode: z.enum(['authoritative', 'proxy', 'off']).default('proxy'),
+  /** The interface whose address, subnet and broadcast the server uses. null: the one holding server.address. */
+  interface: z.string().min(1).nullable().default(null),
+  range: range.nullable().default(null),
+  router: ipv4.nullable().default(null),
+  dns: z.array(ipv4).default([]),
+  /** Seconds. */
+  leaseTime: z.number().int().min(60).max(365 * 86400).default(3600),
+  leaseFile: z.string().min(1).default('/var/db/be/dhcp.leases'),
+  /** Whether hosts not in hosts[] get a boot file (authoritative mode). */
+  bootUnknown: z.boolean().default(false),
+});
+
+const host = z.strictObject({
+  name,
+  mac,
+  ip: ipv4.optional(),
+  /** The boot environment this host boots. */
+  be: z.string().min(1).optional(),
+  /** How it boots: pxe (bare metal or any PXE firmware), bhyve (an NFS-root guest of this machine). */
+  boot: z.enum(['pxe', 'bhyve']).default('pxe'),
+});
+
+const be = z.strictObject({
+  /** dir: each subdirectory of root is a boot environment; zfs: each child dataset of root (POOL/ROOT). */
+  backend: z.enum(['dir', 'zfs']).default('dir'),
+  root: z.string().min(1).default('/var/db/be/envs'),
+});
+
+const nfs = z.strictObject({
+  /** The clients' network, e.g. 192.168.2.0/24. Exports are refused without it. */
+  network: cidr.nullable().default(null),
+  maproot: z.string().min(1).default('root'),
+  exportsFile: z.string().min(1).default('/etc/exports.be'),
+  format: z.enum(['freebsd', 'linux', 'ganesha']).default('freebsd'),
+  /** argv run after the exports file changed; null: SIGHUP to the pid in /var/run/mountd.pid. */
+  reload: z.array(z.string().min(1)).min(1).nullable().default(null),
+});
+
+const wol = z.strictObject({
+  broadcast: ipv4.default('255.255.255.255'),
+  /** The discard port (9) is the convention; some NICs listen on echo (7). */
+  port: port.default(9),
+  count: z.number().int().min(1).max(100).default(1),
+  /** Milliseconds between packets when count > 1. */
+  interval: z.number().int().min(0).max(60_000).default(100),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: server.default(server.parse({})),
+    log: log.default(log.parse({})),
+    tftp: tftp.default(tftp.parse({})),
+    dhcp: dhcp.default(dhcp.parse({})),
+    hosts: z.array(host).default([]),
+    be: be.default(be.parse({})),
+    nfs: nfs.default(nfs.parse({})),
+    wol: wol.default(wol.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.hosts.forEach((h, index) => {
+      for (const [key, value] of [['name', h.name], ['mac', h.mac]] as const) {
+        const first = seen.get(`${key}:${value}`);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hosts', index, key],
+            input: value,
+            message: `duplicates hosts[${first}].${key}`,
+          });
+        } else seen.set(`${key}:${value}`, index);
+      }
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type HostConfig = Config['hosts'][number];

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/lan/skip-summary.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Suites that build network namespaces share the host's netns namespace list; files run in
+    // parallel, so every helper names its namespaces uniquely (see test/lan/netns.ts).
+    pool: 'forks',
+  },
+});
