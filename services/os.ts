@@ -63,7 +63,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   }
   if (result.isCanceled) throw new CommandError(argv, 'aborted', undefined, stderr, 'aborted');
   const spawnCode = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (spawnCode === 'ENOENT') throw new CommandError(argv, 'not-found', undefined, '', `command not found: ${file}`);
+  if (spawnCode === 'ENOENT') throw new CommandError(argv, 'not-found', undefined, '', 'command not found');
   if (result.exitCode === undefined) {
     const why = result.signal ? `killed by ${result.signal}` : `could not run (${spawnCode ?? 'unknown error'})`;
     throw new CommandError(argv, 'spawn', undefined, stderr, why);
