@@ -97,7 +97,8 @@ interface TypeValues {
 }
 
 /** The value type of a named option: `OptionValue<'router'>` is `string[]`. */
-export type OptionValue<N extends OptionName> = TypeValues[Extract<OptionSpec, { name: N }>['type']];
+type ValueByName = { [S in OptionSpec as S['name']]: TypeValues[S['type']] };
+export type OptionValue<N extends OptionName> = ValueByName[N];
 
 export const Code = Object.fromEntries(optionTable.map((o) => [o.name, o.code])) as {
   readonly [S in OptionSpec as S['name']]: S['code'];

@@ -310,7 +310,8 @@ export function getRaw(packet: DhcpPacket, code: number): Uint8Array | undefined
 export function getOption<N extends OptionName>(packet: DhcpPacket, name: N): OptionValue<N> | undefined {
   const spec = optionByName(name)!;
   const data = getRaw(packet, spec.code);
-  return data === undefined ? undefined : (decodeValue(spec, data) as OptionValue<N>);
+  if (data === undefined) return undefined;
+  return decodeValue(spec, data) as unknown as OptionValue<N>;
 }
 
 /** Sets (replacing) or appends a named option, encoding the value by the table's type. */
