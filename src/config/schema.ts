@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isMac, normalizeMac, macFormsHelp } from '../mac.js';
 import { isIPv4, parseCidr } from '../net.js';
+import { encodeValue, optionByName, optionTable } from '../dhcp/options.js';
 
 const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address (a.b.c.d)' });
 const port = z.number().int().min(1).max(65535);
@@ -50,6 +51,12 @@ const tftp = z.strictObject({
   /** RFC 7440 window; 1 means lock-step. */
   maxWindowsize: z.number().int().min(1).max(64).default(16),
   maxTransfers: z.number().int().min(1).max(100_000).default(256),
+  /** Milliseconds before the first retransmission; it doubles on each retry (capped at 8 s). A client's RFC 2349 timeout option replaces it. */
+  retransmit: z.number().int().min(10).max(255_000).default(1000),
+  /** Retransmissions of one packet before a transfer is abandoned. */
+  retries: z.number().int().min(0).max(100).default(6),
+  /** Seconds a transfer may make no progress (client silent, or the file source stalled) before it is abandoned. */
+  idleTimeout: z.number().int().min(1).max(3600).default(60),
 });
 
 const range = z.strictObject({ start: ipv4, end: ipv4 });
@@ -68,6 +75,20 @@ const dhcp = z.strictObject({
   leaseFile: z.string().min(1).default('/var/db/be/dhcp.leases'),
   /** Whether hosts not in hosts[] get a boot file (authoritative mode). */
   bootUnknown: z.boolean().default(false),
+  /** The boot environment of hosts not in hosts[] when bootUnknown is true; null: they get an address only. */
+  defaultBe: z.string().min(1).nullable().default(null),
+  /** UEFI HTTP boot: the URL under which boot environments' files are served; null: HTTP boot clients get no answer. */
+  httpBaseUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').nullable().default(null),
+  /** Server port (67); another value only for tests and relays that forward elsewhere. */
+  port: port.default(67),
+  /** Client port replies go to (68). */
+  clientPort: port.default(68),
+  /** proxyDHCP also listens here (PXE spec: boot server discovery on 4011); null: not at all. */
+  proxyPort: port.nullable().default(4011),
+  /** Seconds a declined address stays out of the pool (RFC 2131 §4.3.3). */
+  declineTime: z.number().int().min(0).max(86400 * 30).default(3600),
+  /** Extra options for every reply, by option-table name: { ntpServers: [10.0.0.1], domainName: lan }. */
+  options: z.record(z.string(), z.unknown()).default({}),
 });
 
 const host = z.strictObject({
@@ -78,6 +99,14 @@ const host = z.strictObject({
   be: z.string().min(1).optional(),
   /** How it boots: pxe (bare metal or any PXE firmware), bhyve (an NFS-root guest of this machine). */
   boot: z.enum(['pxe', 'bhyve']).default('pxe'),
+  /** Until boot environments exist: the NFS path of this host's boot environment (default: be.root/<be>). */
+  rootPath: z.string().startsWith('/', 'must be an absolute path').optional(),
+  /** A TFTP path or http(s) URL of an iPXE script; iPXE firmware of this host gets it instead of a loader. */
+  ipxeScript: z.string().min(1).optional(),
+  /** FreeBSD loader variables sent with DHCP options 246-254, e.g. { vfs.root.mountfrom: "nfs:" }. */
+  loaderEnv: z
+    .record(z.string().regex(/^[A-Za-z0-9_.]+$/, 'a loader variable name is letters, digits, "_" and "."'), z.string().regex(/^[^;]*$/, 'must not contain ";"'))
+    .optional(),
 });
 
 const be = z.strictObject({
@@ -117,6 +146,18 @@ export const configSchema = z
     wol: wol.default(wol.parse({})),
   })
   .superRefine((config, ctx) => {
+    for (const [key, value] of Object.entries(config.dhcp.options)) {
+      const spec = optionByName(key);
+      if (!spec) {
+        ctx.addIssue({ code: 'custom', path: ['dhcp', 'options', key], input: key, message: `no such DHCP option (known: ${optionTable.map((o) => o.name).join(', ')})` });
+        continue;
+      }
+      try {
+        encodeValue(spec, value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['dhcp', 'options', key], input: value, message: (err as Error).message });
+      }
+    }
     const seen = new Map<string, number>();
     config.hosts.forEach((h, index) => {
       for (const [key, value] of [['name', h.name], ['mac', h.mac]] as const) {

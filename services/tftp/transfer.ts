@@ -1,0 +1,339 @@
+/**
+ * One read transfer on its own socket (its TID, RFC 1350 section 4): OACK if options were accepted, then
+ * DATA blocks in windows (RFC 7440; a window of 1 is RFC 1350 lock-step) until the short last block is
+ * acknowledged.
+ *
+ * Rules this file implements, and why:
+ * - A datagram from any other address or port gets ERROR 5 and changes nothing (RFC 1350 section 4).
+ * - A duplicate ACK is ignored; only the timer retransmits (RFC 1123 4.2.3.1: answering duplicates
+ *   doubles every later block, the Sorcerer's Apprentice syndrome).
+ * - An ACK for a block inside the window slides the window to just after it and sends from there
+ *   (RFC 7440 section 4: the receiver acknowledges the last block it got in order).
+ * - Block numbers wrap from 65535 to 0, as tftp-hpa and dnsmasq do, so files over 32 MiB load at blksize 512.
+ * - Retransmission backs off (doubling, capped) and gives up after tftp.retries; tftp.idleTimeout bounds
+ *   the time without progress even when the file source is what stalls.
+ * - A client ERROR ends the transfer quietly: PXE ROMs ask for tsize, read it from the OACK, then abort.
+ * - Memory is bounded by the window: blocks are read ahead at most one window beyond the one in flight.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isTftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
+import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
+import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
+import type { Logger } from '../log.js';
+import { BlockReader } from './blocks.js';
+import type { Client, TftpFile } from './source.js';
+
+export interface TransferTiming {
+  /** First retransmit interval in milliseconds when the client did not negotiate RFC 2349 timeout. */
+  retransmitMs: number;
+  /** Retransmissions of one packet before giving up. */
+  retries: number;
+  /** Milliseconds without progress before the transfer is abandoned. */
+  idleTimeoutMs: number;
+}
+
+export type TransferOutcome = 'complete' | 'client-error' | 'timeout' | 'read-error' | 'aborted' | 'socket-error';
+
+export interface TransferResult {
+  outcome: TransferOutcome;
+  /** File bytes acknowledged by the client. */
+  bytes: number;
+  ms: number;
+  blksize: number;
+  windowsize: number;
+  /** Why it ended, when it did not complete. */
+  reason?: string;
+}
+
+export interface TransferOptions {
+  socket: Socket;
+  client: Client;
+  file: TftpFile;
+  mode: TransferMode;
+  negotiated: Negotiated;
+  timing: TransferTiming;
+  log: Logger;
+}
+
+/** The longest retransmit interval backoff reaches, unless the first interval is already longer. */
+const backoffCapMs = 8000;
+
+export class Transfer {
+  private readonly socket: Socket;
+  private readonly client: Client;
+  private readonly file: TftpFile;
+  private readonly reader: BlockReader;
+  private readonly blksize: number;
+  private readonly windowsize: number;
+  private readonly oack: TftpOption[];
+  private readonly timing: TransferTiming;
+  private readonly log: Logger;
+  private readonly started = Date.now();
+
+  private state: 'oack' | 'data' | 'done' = 'data';
+  /** Absolute number (never wrapped) of the last block the client acknowledged. */
+  private base = 0;
+  /** Blocks base+1 .. base+window.length, read and not yet acknowledged. */
+  private window: Uint8Array[] = [];
+  /** Absolute number of the last block sent since the window last moved. */
+  private sentTo = 0;
+  /** Absolute number of the final (short) block, once it has been read. */
+  private lastBlock = Number.POSITIVE_INFINITY;
+  private bytesAcked = 0;
+
+  private pumping = false;
+  private pumpAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private initialTimeoutMs: number;
+  private timeoutMs: number;
+  private retriesLeft: number;
+  private lastProgress = Date.now();
+
+  private settle!: (result: TransferResult) => void;
+  /** Resolves once the transfer has ended and its socket and file are closed. */
+  readonly done: Promise<TransferResult> = new Promise((resolve) => (this.settle = resolve));
+
+  constructor(options: TransferOptions) {
+    this.socket = options.socket;
+    this.client = options.client;
+    this.file = options.file;
+    this.blksize = options.negotiated.blksize;
+    this.windowsize = options.negotiated.windowsize;
+    this.oack = options.negotiated.oack;
+    this.timing = options.timing;
+    this.log = options.log;
+    this.reader = new BlockReader(options.file, this.blksize, options.mode === 'netascii');
+    // RFC 2349: the client's timeout option is the interval both sides use.
+    const negotiatedTimeout = options.negotiated.timeoutSec;
+    this.initialTimeoutMs = negotiatedTimeout !== undefined ? negotiatedTimeout * 1000 : options.timing.retransmitMs;
+    this.timeoutMs = this.initialTimeoutMs;
+    this.retriesLeft = options.timing.retries;
+    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    // Send failures (ENOBUFS, an ICMP error reported late) are left to the retransmit timer.
+    this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'transfer socket error'));
+  }
+
+  /** Sends the OACK or the first window. */
+  start(): void {
+    if (this.oack.length > 0) {
+      this.state = 'oack';
+      this.sendOack();
+      this.armTimer();
+    } else {
+      this.state = 'data';
+      void this.pump();
+    }
+  }
+
+  /** Ends the transfer now, telling the client why (server shutdown, a limit). */
+  abort(code: TftpErrorCode = 'E_TFTP_SHUTDOWN'): void {
+    if (this.state === 'done') return;
+    this.sendError(code);
+    this.finish('aborted', wireError(code).message);
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.state === 'done') return;
+    if (rinfo.address !== this.client.address || rinfo.port !== this.client.port) {
+      // RFC 1350 section 4: answer the stranger with ERROR 5 and leave the transfer alone.
+      this.log.debug({ from: `${rinfo.address}:${rinfo.port}` }, 'datagram from another TID');
+      this.sendErrorTo('E_TFTP_UNKNOWN_TID', rinfo.address, rinfo.port);
+      return;
+    }
+    let packet;
+    try {
+      packet = decode(msg);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.log.debug({ err: err.message, hex: msg.subarray(0, 64).toString('hex') }, 'malformed datagram dropped');
+      return;
+    }
+    switch (packet.op) {
+      case 'ACK':
+        this.onAck(packet.block);
+        return;
+      case 'ERROR':
+        // The client gave up (or only wanted tsize): no reply, no retransmission.
+        this.finish('client-error', `client sent ERROR ${packet.code}: ${packet.message}`);
+        return;
+      default:
+        this.log.debug({ op: packet.op }, 'unexpected packet in a read transfer dropped');
+    }
+  }
+
+  private onAck(block: number): void {
+    if (this.state === 'oack') {
+      // RFC 2347: the client acknowledges an OACK with ACK 0; then data starts with block 1.
+      if (block !== 0) return;
+      this.state = 'data';
+      this.progress();
+      void this.pump();
+      return;
+    }
+    // The distance from the last acknowledged block, modulo the 16-bit wrap.
+    const delta = (block - (this.base & 0xffff) + 0x10000) & 0xffff;
+    if (delta === 0) return; // duplicate: wait for the timer (Sorcerer's Apprentice)
+    if (delta > this.sentTo - this.base) return; // not a block we sent: stale or forged
+    this.window.splice(0, delta);
+    this.bytesAcked += this.ackedBytes(delta);
+    this.base += delta;
+    this.progress();
+    if (this.base >= this.lastBlock) {
+      this.finish('complete');
+      return;
+    }
+    // RFC 7440: continue right after the acknowledged block, resending whatever followed it.
+    this.sentTo = this.base;
+    void this.pump();
+  }
+
+  private ackedBytes(blocks: number): number {
+    // Every acknowledged block is full except the last one, whose length is known once it is acknowledged.
+    const end = this.base + blocks;
+    if (end < this.lastBlock) return blocks * this.blksize;
+    return (blocks - 1) * this.blksize + this.lastLength;
+  }
+
+  private lastLength = 0;
+
+  private progress(): void {
+    this.lastProgress = Date.now();
+    this.timeoutMs = this.initialTimeoutMs;
+    this.retriesLeft = this.timing.retries;
+  }
+
+  /** Reads blocks as needed and sends those of the window not yet sent; one pump runs at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.fill(this.windowsize);
+        if (this.state !== 'data') return;
+        const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
+        for (let abs = this.sentTo + 1; abs <= end; abs++) {
+          this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
+          this.sentTo = abs;
+        }
+        this.armTimer();
+        // Read ahead the next window while the client works on this one.
+        await this.fill(2 * this.windowsize);
+      } while (this.pumpAgain && this.state === 'data');
+    } catch (err) {
+      if (this.state === 'done') return;
+      const detail = isTftpError(err) ? err.detail : (err as Error).message;
+      this.sendError('E_TFTP_READ');
+      this.finish('read-error', detail);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Makes the window hold `count` blocks past base, or every block to the end of the file. */
+  private async fill(count: number): Promise<void> {
+    while (this.state === 'data' && this.window.length < count && this.base + this.window.length < this.lastBlock) {
+      const block = await this.reader.next();
+      if (this.state !== 'data') return;
+      this.window.push(block);
+      if (block.length < this.blksize) {
+        this.lastBlock = this.base + this.window.length;
+        this.lastLength = block.length;
+      }
+    }
+  }
+
+  private armTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.state === 'done') return;
+    if (Date.now() - this.lastProgress >= this.timing.idleTimeoutMs) {
+      this.sendError('E_TFTP_TIMEOUT');
+      this.finish('timeout', `no progress for ${this.timing.idleTimeoutMs} ms`);
+      return;
+    }
+    if (this.retriesLeft <= 0) {
+      this.sendError('E_TFTP_TIMEOUT');
+      this.finish('timeout', `no answer after ${this.timing.retries} retransmissions`);
+      return;
+    }
+    this.retriesLeft--;
+    this.timeoutMs = Math.min(this.timeoutMs * 2, Math.max(backoffCapMs, this.initialTimeoutMs));
+    if (this.state === 'oack') {
+      this.sendOack();
+      this.armTimer();
+      return;
+    }
+    // Resend the whole unacknowledged window.
+    this.sentTo = this.base;
+    if (this.pumping) this.armTimer();
+    void this.pump();
+  }
+
+  private sendOack(): void {
+    this.send(encode({ op: 'OACK', options: this.oack }), this.client.port, this.client.address);
+  }
+
+  private sendError(code: TftpErrorCode): void {
+    this.sendErrorTo(code, this.client.address, this.client.port);
+  }
+
+  private sendErrorTo(code: TftpErrorCode, address: string, port: number): void {
+    if (port === 0) return;
+    const { code: wire, message } = wireError(code);
+    this.send(encode({ op: 'ERROR', code: wire, message }), port, address);
+  }
+
+  private send(data: Uint8Array | readonly Uint8Array[], port: number, address: string): void {
+    if (this.socketClosed) return;
+    try {
+      this.socket.send(data as Uint8Array, port, address);
+    } catch (err) {
+      // A send that throws synchronously (bad port, socket gone) is the same as a lost datagram.
+      this.log.debug({ err: (err as Error).message }, 'send failed');
+    }
+  }
+
+  private socketClosed = false;
+
+  private finish(outcome: TransferOutcome, reason?: string): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.window = [];
+    const result: TransferResult = {
+      outcome,
+      bytes: this.bytesAcked,
+      ms: Date.now() - this.started,
+      blksize: this.blksize,
+      windowsize: this.windowsize,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    // Close after pending sends (the final ERROR) have been handed to the kernel.
+    setImmediate(() => {
+      this.socketClosed = true;
+      try {
+        this.socket.close();
+      } catch {
+        // already closed
+      }
+      this.file.close().then(
+        () => this.settle(result),
+        (err: Error) => {
+          this.log.warn({ err: err.message }, 'closing the file failed');
+          this.settle(result);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Binding a UDP socket, with the two failures an operator meets turned into one clear line: a privileged
+ * port without root (EACCES) and a port another server holds (EADDRINUSE). Every UDP service binds here.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { BeError } from '../src/errors.js';
+
+export interface BindOptions {
+  address: string;
+  port: number;
+  /** The service name used in the message, e.g. "tftp". */
+  service: string;
+  /** The configuration keys that set the address and port, named in the message so the fix is obvious. */
+  keys: { address: string; port: string };
+  /** Socket buffer sizes in bytes (best effort: the kernel may cap them). */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** SO_REUSEADDR, for services that share a port (DHCP). */
+  reuseAddr?: boolean;
+}
+
+/** The one-line reason and fix for a bind errno. */
+export function bindFailureMessage(err: NodeJS.ErrnoException, options: BindOptions): string {
+  const where = `${options.address}:${options.port}`;
+  const head = `${options.service}: cannot bind UDP ${where}`;
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return options.port < 1024
+        ? `${head}: permission denied (port ${options.port} is privileged): run as root or set ${options.keys.port} to 1024 or higher, e.g. --set ${options.keys.port}=6969`
+        : `${head}: permission denied: check the address (${options.keys.address}) and ${options.keys.port}`;
+    case 'EADDRINUSE':
+      return `${head}: address already in use (another server holds port ${options.port}): stop it or set ${options.keys.port} to a free port`;
+    case 'EADDRNOTAVAIL':
+      return `${head}: address not available on this machine: set ${options.keys.address} to one of its addresses or 0.0.0.0`;
+    default:
+      return `${head}: ${err.code ?? err.message} (check ${options.keys.address} and ${options.keys.port})`;
+  }
+}
+
+/** Binds a udp4 socket; rejects with BeError('E_BIND') and leaves no socket open on failure. */
+export async function bindUdp(options: BindOptions): Promise<Socket> {
+  const socket = createSocket({
+    type: 'udp4',
+    ...(options.reuseAddr ? { reuseAddr: true } : {}),
+    ...(options.recvBufferSize ? { recvBufferSize: options.recvBufferSize } : {}),
+    ...(options.sendBufferSize ? { sendBufferSize: options.sendBufferSize } : {}),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: options.address, port: options.port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    try {
+      socket.close();
+    } catch {
+      // never bound: nothing to close
+    }
+    throw new BeError('E_BIND', bindFailureMessage(err as NodeJS.ErrnoException, options), undefined, { cause: err });
+  }
+  return socket;
+}
