@@ -1,7 +1,10 @@
-/** What every command shares: the global -c/--set options and their parsers. */
+/**
+ * What every command shares: the global -c/--set options and argument parsers. This module and each
+ * command's register() stay light (commander only): a command's action imports what it needs, so
+ * `be wol` does not pay for loading the servers (see bench/wol.ts).
+ */
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseOverride, type Override } from '../src/config/parse.js';
-import { loadConfig, type LoadedConfig } from '../services/config.js';
+import type { LoadedConfig } from '../services/config.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -23,12 +26,9 @@ export function integer(min: number, max: number): (text: string) => number {
   };
 }
 
-export function overridesOf(options: GlobalOptions): Override[] {
-  return options.set.map(parseOverride);
-}
-
-/** Load the configuration the global options name. */
-export function configFrom(command: Command): LoadedConfig {
+/** Load the configuration the global options name (-c FILE, --set key=value ...). */
+export async function configFrom(command: Command): Promise<LoadedConfig> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: overridesOf(options) });
+  const [{ parseOverride }, { loadConfig }] = await Promise.all([import('../src/config/parse.js'), import('../services/config.js')]);
+  return loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: options.set.map(parseOverride) });
 }

@@ -1,6 +1,5 @@
 /** `be config check` and `be config show [--json]`. */
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { configFrom } from './common.js';
 
 export function register(program: Command): void {
@@ -8,16 +7,17 @@ export function register(program: Command): void {
   config
     .command('check')
     .description('validate the configuration and exit 0, or print the first problem and exit 2')
-    .action((_options, command: Command) => {
-      const { file } = configFrom(command);
+    .action(async (_options, command: Command) => {
+      const { file } = await configFrom(command);
       process.stdout.write(`${file}: configuration is valid\n`);
     });
   config
     .command('show')
     .description('print the effective configuration (file, defaults and --set overrides)')
     .option('--json', 'print JSON instead of YAML')
-    .action((options: { json?: boolean }, command: Command) => {
-      const { config: effective, file } = configFrom(command);
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const { config: effective, file } = await configFrom(command);
+      const { stringify } = await import('yaml');
       if (options.json) process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
       else process.stdout.write(`# effective configuration, read from ${file}\n${stringify(effective)}`);
     });

@@ -1,18 +1,20 @@
 /** `be serve`: run the appliance's services in one supervised process. */
 import type { Command } from 'commander';
-import { BeError } from '../src/errors.js';
-import { createLogger } from '../services/log.js';
-import { serviceKinds } from '../services/registry.js';
-import { Supervisor } from '../services/supervisor.js';
 import { configFrom } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description('run the enabled services (SIGTERM/SIGINT stop, SIGHUP re-reads the configuration)')
-    .option('--only <services>', `run only these services, comma-separated (${serviceKinds.map((k) => k.name).join(', ') || 'none yet'})`)
+    .option('--only <services>', 'run only these services, comma-separated (e.g. tftp,dhcp)')
     .action(async (options: { only?: string }, command: Command) => {
-      const loaded = configFrom(command);
+      const [loaded, { BeError }, { createLogger }, { serviceKinds }, { Supervisor }] = await Promise.all([
+        configFrom(command),
+        import('../src/errors.js'),
+        import('../services/log.js'),
+        import('../services/registry.js'),
+        import('../services/supervisor.js'),
+      ]);
       const log = createLogger({ level: loaded.config.log.level });
       const only = options.only?.split(',').map((s) => s.trim()).filter(Boolean);
       const supervisor = new Supervisor(serviceKinds, log, only);
@@ -25,15 +27,13 @@ export function register(program: Command): void {
         void supervisor.stop();
       };
       const reload = () => {
-        let next;
-        try {
-          next = configFrom(command).config;
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'SIGHUP: configuration refused, keeping the running one');
-          return;
-        }
-        log.info('SIGHUP: reloading the configuration');
-        void supervisor.reload(next);
+        configFrom(command).then(
+          ({ config }) => {
+            log.info('SIGHUP: reloading the configuration');
+            return supervisor.reload(config);
+          },
+          (err: Error) => log.error({ err: err.message }, 'SIGHUP: configuration refused, keeping the running one'),
+        );
       };
       process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
       try {

@@ -1,11 +1,6 @@
 /** `be wol TARGET...`: wake machines by MAC or by host name. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { BeError } from '../src/errors.js';
 import { isIPv4 } from '../src/net.js';
-import { encodeMagicPacket, parseSecureOnPassword } from '../src/wol/magic.js';
-import { resolveWakeTarget } from '../src/wol/targets.js';
-import { parseMac } from '../src/mac.js';
-import { sendMagicPackets } from '../services/wol.js';
 import { configFrom, integer } from './common.js';
 
 interface WolOptions {
@@ -32,7 +27,15 @@ export function register(program: Command): void {
     .option('-i, --interval <ms>', 'milliseconds between repeats (wol.interval)', integer(0, 60_000))
     .option('--password <secureon>', 'SecureOn password: 4 bytes as a.b.c.d or 6 bytes as a MAC')
     .action(async (targets: string[], options: WolOptions, command: Command) => {
-      const { config } = configFrom(command);
+      const [{ config }, { BeError }, { encodeMagicPacket, parseSecureOnPassword }, { resolveWakeTarget }, { parseMac }, { sendMagicPackets }] =
+        await Promise.all([
+          configFrom(command),
+          import('../src/errors.js'),
+          import('../src/wol/magic.js'),
+          import('../src/wol/targets.js'),
+          import('../src/mac.js'),
+          import('../services/wol.js'),
+        ]);
       let password: Uint8Array | undefined;
       if (options.password !== undefined) {
         password = parseSecureOnPassword(options.password);
