@@ -136,14 +136,14 @@ const wol = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    server: server.default(server.parse({})),
-    log: log.default(log.parse({})),
-    tftp: tftp.default(tftp.parse({})),
-    dhcp: dhcp.default(dhcp.parse({})),
+    server: server.prefault({}),
+    log: log.prefault({}),
+    tftp: tftp.prefault({}),
+    dhcp: dhcp.prefault({}),
     hosts: z.array(host).default([]),
-    be: be.default(be.parse({})),
-    nfs: nfs.default(nfs.parse({})),
-    wol: wol.default(wol.parse({})),
+    be: be.prefault({}),
+    nfs: nfs.prefault({}),
+    wol: wol.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [key, value] of Object.entries(config.dhcp.options)) {
