@@ -1,0 +1,32 @@
+/**
+ * bench/RESULTS.md has one `## Title` section per benchmark; each benchmark rewrites only its own
+ * section (atomically), so they can run in any order.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const resultsFile = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
+
+const header = '# Benchmark results\n\nWritten by `npm run bench` (each benchmark rewrites its own section). Ratios compare be with\nthe peer it competes with, measured side by side in the same run on the same machine.\n';
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} x ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function writeSection(title: string, body: string): void {
+  const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : header;
+  const section = `## ${title}\n\n${body.trim()}\n`;
+  const pattern = new RegExp(`## ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = pattern.test(text) ? text.replace(pattern, section) : `${text.trimEnd()}\n\n${section}`;
+  const temp = `${resultsFile}.tmp`;
+  writeFileSync(temp, next);
+  renameSync(temp, resultsFile);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
