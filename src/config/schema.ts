@@ -68,6 +68,8 @@ const dhcp = z.strictObject({
   /** The interface whose address, subnet and broadcast the server uses. null: the one holding server.address. */
   interface: z.string().min(1).nullable().default(null),
   range: range.nullable().default(null),
+  /** The network of `range` in CIDR form; null: the interface's. Requests relayed from elsewhere (giaddr outside it) are dropped. */
+  subnet: cidr.nullable().default(null),
   router: ipv4.nullable().default(null),
   dns: z.array(ipv4).default([]),
   /** Seconds. */

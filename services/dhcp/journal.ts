@@ -1,0 +1,146 @@
+/**
+ * The durable side of the lease table: an append-only journal of JSON lines (format: src/dhcp/leases.ts),
+ * fsync'ed before a lease is acknowledged, so a lease survives `kill -9` and power loss.
+ *
+ * - Group commit: records appended while a write+fsync is in flight wait and go out together in the next
+ *   one, so many concurrent requests cost one fsync, not one each.
+ * - Compaction: when the journal holds far more lines than live records, the live records are written to
+ *   `<file>.tmp`, fsync'ed, renamed over the journal (atomic on POSIX) and the directory fsync'ed. A crash
+ *   at any point leaves either the old journal or the new one, never a mix.
+ * - Replay: a torn last line (the write cut by a crash, never fsync'ed, so never acknowledged) is skipped.
+ */
+import { open, readFile, rename, mkdir, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { formatRecord, parseRecord, type LeaseRecord } from '../../src/dhcp/leases.js';
+import type { Logger } from '../log.js';
+
+const HEADER = '# be DHCP lease journal v1: one JSON record a line (bind, release, decline); later lines win\n';
+
+interface Pending {
+  text: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface JournalOptions {
+  file: string;
+  log: Logger;
+  /** The records that rebuild the current state, for compaction. */
+  snapshot: () => LeaseRecord[];
+  /** How many records the snapshot would hold (cheap), to decide when to compact. */
+  liveRecords: () => number;
+  /** Compact when the journal has more lines than this many times the live records (plus a floor). */
+  compactFactor?: number;
+  compactFloor?: number;
+}
+
+export class Journal {
+  private handle: FileHandle | undefined;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private lines = 0;
+  private closed = false;
+  /** fsyncs done, for tests and benchmarks. */
+  syncs = 0;
+
+  private constructor(private readonly options: JournalOptions) {}
+
+  /** Reads the journal (missing: empty), hands every record to `replay`, then compacts it. */
+  static async open(options: JournalOptions, replay: (record: LeaseRecord) => void): Promise<Journal> {
+    const journal = new Journal(options);
+    let text = '';
+    try {
+      text = await readFile(options.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const lines = text.split('\n');
+    const last = lines.pop() ?? '';
+    let bad = 0;
+    for (const line of lines) {
+      const record = parseRecord(line);
+      if (record) replay(record);
+      else if (line.trim() !== '' && !line.startsWith('#')) bad++;
+    }
+    if (last !== '') {
+      options.log.warn({ file: options.file, bytes: last.length }, 'lease journal ends in a torn write (never acknowledged): ignored');
+    }
+    if (bad > 0) options.log.warn({ file: options.file, lines: bad }, 'lease journal has unreadable lines: ignored');
+    await mkdir(dirname(options.file), { recursive: true });
+    await journal.compact();
+    return journal;
+  }
+
+  /** Resolves when the record is on disk (written and fsync'ed). */
+  append(record: LeaseRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('lease journal is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ text: formatRecord(record), resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          const handle = this.handle!;
+          await handle.write(batch.map((p) => p.text).join(''));
+          await handle.datasync();
+          this.syncs++;
+          this.lines += batch.length;
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err as Error);
+        }
+        const factor = this.options.compactFactor ?? 4;
+        const floor = this.options.compactFloor ?? 10_000;
+        if (this.lines > floor && this.lines > factor * this.options.liveRecords()) {
+          try {
+            await this.compact();
+          } catch (err) {
+            this.options.log.error({ file: this.options.file, err: (err as Error).message }, 'lease journal compaction failed; appending to the old journal');
+          }
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Rewrites the journal as the snapshot, atomically, and reopens it for appending. */
+  private async compact(): Promise<void> {
+    const file = this.options.file;
+    const records = this.options.snapshot();
+    const tmp = `${file}.tmp`;
+    const out = await open(tmp, 'w', 0o644);
+    try {
+      await out.write(HEADER + records.map(formatRecord).join(''));
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, file);
+    const dir = await open(dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    const previous = this.handle;
+    this.handle = await open(file, 'a');
+    this.lines = records.length;
+    await previous?.close();
+  }
+
+  /** Waits for pending appends, then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The network the DHCP server serves, read from the interface (`dhcp.interface`, else the one holding
+ * `server.address`). Node cannot bind a socket to a device nor see on which interface a datagram
+ * arrived, so the server serves exactly one broadcast domain directly and any others through relays.
+ */
+import { networkInterfaces } from 'node:os';
+import type { Config } from '../../src/config/schema.js';
+import { BeError } from '../../src/errors.js';
+import { intToIPv4, ipv4ToInt, parseCidr, prefixToMaskInt } from '../../src/net.js';
+
+export interface Subnet {
+  network: string;
+  prefix: number;
+  netmask: string;
+  broadcast: string;
+}
+
+export interface ServedNetwork {
+  /** Our address on it: option 54 and siaddr. */
+  address: string;
+  interface: string | undefined;
+  subnet: Subnet;
+}
+
+export function subnetOf(address: string, prefix: number): Subnet {
+  const mask = prefixToMaskInt(prefix);
+  const network = (ipv4ToInt(address) & mask) >>> 0;
+  return { network: intToIPv4(network), prefix, netmask: intToIPv4(mask), broadcast: intToIPv4((network | ~mask) >>> 0) };
+}
+
+export function inSubnet(ip: string, subnet: Subnet): boolean {
+  const mask = prefixToMaskInt(subnet.prefix);
+  return ((ipv4ToInt(ip) & mask) >>> 0) === ipv4ToInt(subnet.network);
+}
+
+type Interfaces = ReturnType<typeof networkInterfaces>;
+
+/** Finds address and subnet; throws BeError('E_CONFIG') naming the key to fix. */
+export function servedNetwork(config: Config, interfaces: Interfaces = networkInterfaces()): ServedNetwork {
+  const wanted = config.dhcp.interface;
+  const candidates = Object.entries(interfaces).flatMap(([name, list]) =>
+    (list ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => ({ name, address: a.address, prefix: Number(a.cidr?.split('/')[1] ?? 32) })),
+  );
+  let found = candidates.find((c) =>
+    wanted !== null ? c.name === wanted && (config.server.address === null || c.address === config.server.address) : c.address === config.server.address,
+  );
+  if (!found && wanted !== null) found = candidates.find((c) => c.name === wanted);
+  if (!found && wanted === null && config.server.address === null) found = candidates[0];
+  if (!found) {
+    const have = candidates.map((c) => `${c.name} ${c.address}/${c.prefix}`).join(', ') || 'none';
+    const what = wanted !== null ? `dhcp.interface ${wanted} has no IPv4 address` : `no interface holds server.address ${config.server.address}`;
+    throw new BeError('E_CONFIG', `dhcp: ${what} (this machine has: ${have}): set dhcp.interface and server.address`);
+  }
+  const address = config.server.address ?? found.address;
+  let subnet = subnetOf(found.address, found.prefix);
+  if (config.dhcp.subnet !== null) {
+    const { network, prefix } = parseCidr(config.dhcp.subnet);
+    subnet = subnetOf(network, prefix);
+  }
+  return { address, interface: found.name, subnet };
+}

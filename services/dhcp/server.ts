@@ -1,0 +1,533 @@
+/**
+ * The DHCP server (RFC 2131): sockets, the message state machine and reply addressing. Boot decisions
+ * come from the pure policy (src/dhcp/policy.ts), address choice from the lease table
+ * (src/dhcp/leases.ts), durability from the journal. A malformed datagram is logged (hex at debug) and
+ * dropped; nothing a client sends can stop the server.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { requestInfo, type RequestInfo } from '../../src/dhcp/info.js';
+import { LeaseTable } from '../../src/dhcp/leases.js';
+import { bytesToHex, encodeValue, optionByName, OptionValueError } from '../../src/dhcp/options.js';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  DhcpDecodeError,
+  type DhcpOption,
+  type DhcpPacket,
+  decodePacket,
+  describePacket,
+  encodePacket,
+  FLAG_BROADCAST,
+  getRaw,
+  MessageType,
+  messageTypeName,
+  setOption,
+  setRaw,
+} from '../../src/dhcp/packet.js';
+import { decideBoot, type BootAnswer, type BootEnvironment, type BootHost, type PolicySettings } from '../../src/dhcp/policy.js';
+import { ipv4ToInt } from '../../src/net.js';
+import type { Logger } from '../log.js';
+import { bindUdp } from '../udp.js';
+import { Journal } from './journal.js';
+import { inSubnet, type Subnet } from './network.js';
+
+export interface DhcpHost extends BootHost {
+  mac: string;
+  /** A reservation: this host always gets this address, nobody else ever does. */
+  ip?: string | undefined;
+  env: BootEnvironment | undefined;
+}
+
+export interface DhcpServerOptions {
+  mode: 'authoritative' | 'proxy';
+  /** Bind address (0.0.0.0: every interface, needed to receive broadcasts). */
+  bindAddress: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** proxyDHCP's PXE port (4011); null: none. */
+  proxyPort: number | null;
+  /** Where replies to clients go (68). */
+  clientPort: number;
+  /** Where replies to relays go (67, RFC 2131 §4.1). */
+  relayPort: number;
+  /** Replies that must be broadcast go here (255.255.255.255; tests on loopback change it). */
+  broadcastAddress: string;
+  /** Our address: option 54, siaddr. */
+  serverAddress: string;
+  subnet: Subnet;
+  range: { start: string; end: string } | null;
+  router: string | null;
+  dns: readonly string[];
+  /** Seconds. */
+  leaseTime: number;
+  declineTime: number;
+  /** dhcp.options: extra options by table name. */
+  extraOptions: Readonly<Record<string, unknown>>;
+  hosts: readonly DhcpHost[];
+  /** The boot environment of hosts not in hosts[] (dhcp.defaultBe), used when policy.bootUnknown. */
+  defaultEnv: BootEnvironment | undefined;
+  policy: PolicySettings;
+  /** The lease journal; null keeps leases in memory only (proxy mode has none). */
+  leaseFile: string | null;
+  log: Logger;
+  now?: () => number;
+}
+
+/** RFC 2132 §9.14/§9.15 defaults: T1 = 0.5 and T2 = 0.875 of the lease time. */
+function timers(lease: number): { t1: number; t2: number } {
+  return { t1: Math.floor(lease / 2), t2: Math.floor((lease * 7) / 8) };
+}
+
+const PXE_VENDOR_OPTIONS = Uint8Array.of(
+  6, 1, 8, // PXE_DISCOVERY_CONTROL: bit 3, boot from the file name in this offer without boot server discovery
+  255,
+);
+
+export interface ServerStats {
+  received: number;
+  dropped: number;
+  replies: number;
+  naks: number;
+}
+
+export class DhcpServer {
+  private socket: Socket | undefined;
+  private proxySocket: Socket | undefined;
+  private journal: Journal | undefined;
+  readonly table: LeaseTable;
+  private readonly hostsByMac = new Map<string, DhcpHost>();
+  private readonly reservedIps = new Map<string, DhcpHost>();
+  private readonly extra: DhcpOption[];
+  private readonly now: () => number;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private exhaustedWarnedAt = -Infinity;
+  private exhaustedSuppressed = 0;
+  private closing: Promise<void> | undefined;
+  readonly stats: ServerStats = { received: 0, dropped: 0, replies: 0, naks: 0 };
+
+  constructor(private readonly options: DhcpServerOptions) {
+    this.now = options.now ?? Date.now;
+    for (const host of options.hosts) {
+      this.hostsByMac.set(host.mac, host);
+      if (host.ip) this.reservedIps.set(host.ip, host);
+    }
+    this.table = new LeaseTable({ range: options.range, exclude: [options.serverAddress, ...this.reservedIps.keys()] });
+    this.extra = Object.entries(options.extraOptions).map(([name, value]) => {
+      const spec = optionByName(name);
+      if (!spec) throw new Error(`dhcp.options.${name}: no such option`);
+      return { code: spec.code, data: encodeValue(spec, value) };
+    });
+  }
+
+  /** Replays the journal, then binds the sockets; undoes what it opened on failure. */
+  async start(): Promise<void> {
+    try {
+      if (this.options.leaseFile !== null) {
+        this.journal = await Journal.open(
+          {
+            file: this.options.leaseFile,
+            log: this.options.log,
+            snapshot: () => this.table.snapshot(this.now()),
+            liveRecords: () => this.table.liveRecords,
+          },
+          (record) => this.table.apply(record),
+        );
+      }
+      this.socket = await bindUdp({
+        address: this.options.bindAddress,
+        port: this.options.port,
+        service: 'dhcp',
+        keys: { address: 'server.address', port: 'dhcp.port' },
+        recvBufferSize: 4 << 20,
+        sendBufferSize: 1 << 20,
+      });
+      this.socket.setBroadcast(true);
+      this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, false));
+      this.socket.on('error', (err) => this.options.log.warn({ err: err.message }, 'dhcp socket error'));
+      if (this.options.mode === 'proxy' && this.options.proxyPort !== null) {
+        this.proxySocket = await bindUdp({
+          address: this.options.bindAddress,
+          port: this.options.proxyPort,
+          service: 'dhcp (proxyDHCP boot server port)',
+          keys: { address: 'server.address', port: 'dhcp.proxyPort' },
+        });
+        this.proxySocket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, true));
+        this.proxySocket.on('error', (err) => this.options.log.warn({ err: err.message }, 'proxyDHCP socket error'));
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.sweepTimer = setInterval(() => this.table.sweepOffers(this.now()), 10_000);
+    this.sweepTimer.unref();
+    this.options.log.info(
+      {
+        mode: this.options.mode,
+        port: this.port,
+        proxyPort: this.proxySocket?.address().port,
+        server: this.options.serverAddress,
+        subnet: `${this.options.subnet.network}/${this.options.subnet.prefix}`,
+        range: this.options.range,
+        leases: this.table.leases().length,
+      },
+      'dhcp listening',
+    );
+  }
+
+  get port(): number {
+    if (!this.socket) throw new Error('dhcp server not started');
+    return this.socket.address().port;
+  }
+
+  get proxyPort(): number | undefined {
+    return this.proxySocket?.address().port;
+  }
+
+  /** fsyncs done by the journal (benchmarks). */
+  get syncs(): number {
+    return this.journal?.syncs ?? 0;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      for (const socket of [this.socket, this.proxySocket]) {
+        if (!socket) continue;
+        await new Promise<void>((resolve) => {
+          try {
+            socket.close(() => resolve());
+          } catch {
+            resolve();
+          }
+        });
+      }
+      this.socket = undefined;
+      this.proxySocket = undefined;
+      await this.journal?.close();
+    })();
+    return this.closing;
+  }
+
+  private onDatagram(msg: Buffer, rinfo: RemoteInfo, viaProxyPort: boolean): void {
+    this.stats.received++;
+    const from = `${rinfo.address}:${rinfo.port}`;
+    let packet: DhcpPacket;
+    let info: RequestInfo;
+    try {
+      packet = decodePacket(msg);
+      if (packet.op !== BOOTREQUEST) return this.drop(from, 'not a BOOTREQUEST');
+      info = requestInfo(packet);
+    } catch (err) {
+      if (err instanceof DhcpDecodeError || err instanceof OptionValueError) {
+        this.stats.dropped++;
+        this.options.log.debug({ from, err: err.message, hex: bytesToHex(msg) }, 'malformed DHCP datagram dropped');
+        return;
+      }
+      this.stats.dropped++;
+      this.options.log.error({ from, err: (err as Error).message }, 'DHCP datagram handling failed');
+      return;
+    }
+    if (info.messageType === undefined) return this.drop(from, 'BOOTP request (no option 53): not served');
+    const log = this.options.log.child({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` });
+    if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
+    const handled =
+      this.options.mode === 'proxy' ? this.handleProxy(packet, info, rinfo, viaProxyPort, log) : this.handleAuthoritative(packet, info, log);
+    handled.catch((err: unknown) => {
+      this.stats.dropped++;
+      log.error({ from, err: (err as Error).message }, 'DHCP request failed');
+    });
+  }
+
+  private drop(from: string, why: string): void {
+    this.stats.dropped++;
+    this.options.log.debug({ from, why }, 'DHCP datagram ignored');
+  }
+
+  private hostOf(info: RequestInfo): DhcpHost | undefined {
+    return info.mac !== undefined ? this.hostsByMac.get(info.mac) : undefined;
+  }
+
+  private boot(info: RequestInfo, host: DhcpHost | undefined): BootAnswer {
+    return decideBoot(info, host, host ? host.env : this.options.defaultEnv, this.options.policy);
+  }
+
+  // ---- authoritative mode ----
+
+  private async handleAuthoritative(packet: DhcpPacket, info: RequestInfo, log: Logger): Promise<void> {
+    const relayed = packet.giaddr !== '0.0.0.0';
+    if (relayed && !inSubnet(packet.giaddr, this.options.subnet)) {
+      log.debug({ giaddr: packet.giaddr }, 'relayed from a network we have no pool for: ignored');
+      return;
+    }
+    const host = this.hostOf(info);
+    const now = this.now();
+    switch (info.messageType) {
+      case MessageType.DISCOVER: {
+        const ip = this.chooseAddress(info, host, now);
+        if (ip === undefined) {
+          this.warnExhausted(log);
+          return;
+        }
+        this.table.offer(info.clientKey, ip, now);
+        const boot = this.boot(info, host);
+        log.info({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
+        this.send(this.reply(packet, info, MessageType.OFFER, ip, boot, true), packet);
+        return;
+      }
+      case MessageType.REQUEST:
+        return this.onRequest(packet, info, host, now, log);
+      case MessageType.DECLINE: {
+        if (info.serverId !== this.options.serverAddress || info.requestedAddress === undefined) return;
+        const ip = info.requestedAddress;
+        const lease = this.table.holderOf(ip, now) ?? this.table.leaseOf(info.clientKey);
+        if (lease && lease.client !== info.clientKey) return;
+        await this.journal?.append({ op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) });
+        this.table.apply({ op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) });
+        log.warn({ ip, seconds: this.options.declineTime }, 'DHCPDECLINE: address in use by someone else; quarantined');
+        return;
+      }
+      case MessageType.RELEASE: {
+        const lease = this.table.leaseOf(info.clientKey);
+        if (!lease || lease.ip !== packet.ciaddr || lease.state !== 'bound') return;
+        const record = { op: 'release', ip: lease.ip, client: info.clientKey } as const;
+        this.table.apply(record);
+        await this.journal?.append(record);
+        log.info({ ip: lease.ip }, 'DHCPRELEASE');
+        return;
+      }
+      case MessageType.INFORM: {
+        // RFC 2131 §4.3.5: configuration without an address or lease time, sent to ciaddr.
+        const boot = this.boot(info, host);
+        log.info({ ciaddr: packet.ciaddr, boot: boot.reason }, 'DHCPACK (INFORM)');
+        this.send(this.reply(packet, info, MessageType.ACK, '0.0.0.0', boot, false), packet);
+        return;
+      }
+      default:
+        log.debug({ type: messageTypeName(info.messageType) }, 'message type not served');
+    }
+  }
+
+  /** The address a client should get: its reservation, else the lease table's choice. */
+  private chooseAddress(info: RequestInfo, host: DhcpHost | undefined, now: number): string | undefined {
+    if (host?.ip) return this.table.availableFor(host.ip, info.clientKey, now, true) ? host.ip : undefined;
+    const requested = info.requestedAddress;
+    return this.table.allocate(info.clientKey, requested !== undefined && this.reservedIps.has(requested) ? undefined : requested, now);
+  }
+
+  /** Whether `ip` may be bound to this client now. */
+  private acceptable(ip: string, info: RequestInfo, host: DhcpHost | undefined, now: number): boolean {
+    if (host?.ip) return ip === host.ip && this.table.availableFor(ip, info.clientKey, now, true);
+    if (this.reservedIps.has(ip)) return false;
+    return this.table.availableFor(ip, info.clientKey, now);
+  }
+
+  /** RFC 2131 §4.3.2: SELECTING, INIT-REBOOT, RENEWING and REBINDING. */
+  private async onRequest(packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: Logger): Promise<void> {
+    const ours = this.options.serverAddress;
+    let state: string;
+    let ip: string;
+    if (info.serverId !== undefined) {
+      state = 'selecting';
+      if (info.serverId !== ours) {
+        // The client took another server's offer: forget ours, silently.
+        this.table.clearOffer(info.clientKey);
+        log.debug({ server: info.serverId }, 'client chose another server');
+        return;
+      }
+      const requested = info.requestedAddress ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined);
+      if (requested === undefined) return this.nak(packet, info, 'REQUEST without requested address', log);
+      ip = requested;
+    } else if (info.requestedAddress !== undefined && packet.ciaddr === '0.0.0.0') {
+      state = 'init-reboot';
+      ip = info.requestedAddress;
+      // §4.3.2: NAK an address on the wrong network; with no record of the client, stay silent unless the address is free.
+      if (!inSubnet(ip, this.options.subnet)) return this.nak(packet, info, `requested ${ip} is not on this network`, log);
+      const known = this.table.leaseOf(info.clientKey);
+      if (known && known.ip !== ip && !host?.ip) return this.nak(packet, info, `client's lease is ${known.ip}, not ${ip}`, log);
+    } else if (packet.ciaddr !== '0.0.0.0') {
+      state = 'renewing';
+      ip = packet.ciaddr;
+      if (!inSubnet(ip, this.options.subnet)) {
+        log.debug({ ciaddr: ip }, 'renewal for an address on another network: not ours, silent');
+        return;
+      }
+    } else {
+      log.debug('REQUEST with neither server id, requested address nor ciaddr: ignored');
+      return;
+    }
+    if (!this.acceptable(ip, info, host, now)) {
+      if (state === 'init-reboot' && !this.table.leaseOf(info.clientKey) && !this.table.holderOf(ip, now) && !host?.ip && !this.table.inRange(ip)) {
+        log.debug({ ip }, 'INIT-REBOOT for an address outside our pool and no record: silent (RFC 2131 §4.3.2)');
+        return;
+      }
+      return this.nak(packet, info, `${ip} is not available to this client`, log);
+    }
+    const expires = Math.floor(now / 1000) + this.options.leaseTime;
+    const record = { op: 'bind', ip, client: info.clientKey, mac: info.mac, host: host?.name, expires } as const;
+    this.table.apply(record);
+    if (this.journal) await this.journal.append(record);
+    const boot = this.boot(info, host);
+    log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
+    this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true), packet);
+  }
+
+  private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: Logger): void {
+    log.info({ why }, 'DHCPNAK');
+    this.stats.naks++;
+    const reply = this.baseReply(packet, MessageType.NAK);
+    setOption(reply, 'message', why);
+    this.finishReply(reply, packet, info);
+    if (packet.giaddr !== '0.0.0.0') reply.flags |= FLAG_BROADCAST; // §4.3.2: the relay must broadcast a NAK
+    this.send(reply, packet, true);
+  }
+
+  private warnExhausted(log: Logger): void {
+    const now = this.now();
+    if (now - this.exhaustedWarnedAt < 60_000) {
+      this.exhaustedSuppressed++;
+      return;
+    }
+    log.warn({ range: this.options.range, suppressed: this.exhaustedSuppressed }, 'address pool exhausted: no offer made (warned at most once a minute)');
+    this.exhaustedWarnedAt = now;
+    this.exhaustedSuppressed = 0;
+  }
+
+  // ---- proxy mode (PXE spec proxyDHCP) ----
+
+  private async handleProxy(packet: DhcpPacket, info: RequestInfo, rinfo: RemoteInfo, viaProxyPort: boolean, log: Logger): Promise<void> {
+    // Only PXE clients; an ordinary client is the LAN's DHCP server's business.
+    if (info.kind === 'plain') return;
+    const type = info.messageType;
+    if (!viaProxyPort) {
+      if (type === MessageType.REQUEST && info.serverId !== undefined && info.serverId !== this.options.serverAddress) return;
+      if (type !== MessageType.DISCOVER && type !== MessageType.REQUEST) return;
+    } else if (type !== MessageType.REQUEST && type !== MessageType.INFORM) {
+      return;
+    }
+    const host = this.hostOf(info);
+    const boot = this.boot(info, host);
+    if (!boot.boot) {
+      log.debug({ why: boot.reason }, 'proxyDHCP: no boot information for this client: silent');
+      return;
+    }
+    const replyType = type === MessageType.DISCOVER ? MessageType.OFFER : MessageType.ACK;
+    const reply = this.reply(packet, info, replyType, '0.0.0.0', boot, false);
+    if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
+    log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
+    if (viaProxyPort) {
+      // PXE spec: the boot server answers the client where it asked from (it has an address by now).
+      this.sendTo(reply, packet, rinfo.address, rinfo.port, this.proxySocket!);
+    } else {
+      this.send(reply, packet);
+    }
+  }
+
+  // ---- replies ----
+
+  private baseReply(request: DhcpPacket, type: number): DhcpPacket {
+    const reply: DhcpPacket = {
+      op: BOOTREPLY,
+      htype: request.htype,
+      hlen: request.hlen,
+      hops: 0,
+      xid: request.xid,
+      secs: 0,
+      flags: request.flags,
+      ciaddr: '0.0.0.0',
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: request.giaddr,
+      chaddr: request.chaddr,
+      sname: '',
+      file: '',
+      options: [],
+    };
+    setOption(reply, 'messageType', type);
+    setOption(reply, 'serverId', this.options.serverAddress);
+    return reply;
+  }
+
+  /** Echoes what must be echoed: client id (RFC 6842), relay agent info last (RFC 3046 §2.2). */
+  private finishReply(reply: DhcpPacket, request: DhcpPacket, info: RequestInfo): void {
+    const clientId = getRaw(request, 61);
+    if (clientId) setRaw(reply, 61, clientId);
+    if (info.relay?.agentInfo) setRaw(reply, 82, info.relay.agentInfo);
+  }
+
+  private reply(request: DhcpPacket, info: RequestInfo, type: number, yiaddr: string, boot: BootAnswer, withLease: boolean): DhcpPacket {
+    const reply = this.baseReply(request, type);
+    reply.yiaddr = yiaddr;
+    if (type === MessageType.ACK && request.ciaddr !== '0.0.0.0') reply.ciaddr = request.ciaddr;
+    if (withLease) {
+      const { t1, t2 } = timers(this.options.leaseTime);
+      setOption(reply, 'leaseTime', this.options.leaseTime);
+      setOption(reply, 'renewalTime', t1);
+      setOption(reply, 'rebindingTime', t2);
+    }
+    if (this.options.mode === 'authoritative') {
+      setOption(reply, 'subnetMask', this.options.subnet.netmask);
+      setOption(reply, 'broadcastAddress', this.options.subnet.broadcast);
+      if (this.options.router) setOption(reply, 'router', [this.options.router]);
+      if (this.options.dns.length > 0) setOption(reply, 'dns', [...this.options.dns]);
+      for (const o of this.extra) setRaw(reply, o.code, o.data);
+    }
+    if (boot.boot) {
+      if (boot.vendorClass) setOption(reply, 'vendorClass', boot.vendorClass);
+      if (boot.nextServer) {
+        reply.siaddr = boot.nextServer;
+        setOption(reply, 'tftpServer', boot.nextServer);
+      }
+      if (boot.file) {
+        // The file field holds 128 bytes; a longer name (an HTTP URL) goes in option 67 only.
+        if (new TextEncoder().encode(boot.file).length < 128) reply.file = boot.file;
+        setOption(reply, 'bootFile', boot.file);
+      }
+      if (boot.rootPath) setOption(reply, 'rootPath', boot.rootPath);
+      for (const o of boot.loaderOptions) setRaw(reply, o.code, new TextEncoder().encode(o.text));
+      const uuid = getRaw(request, 97);
+      if (uuid && boot.vendorClass) setRaw(reply, 97, uuid);
+    }
+    this.finishReply(reply, request, info);
+    return reply;
+  }
+
+  /** RFC 2131 §4.1 reply addressing. */
+  private send(reply: DhcpPacket, request: DhcpPacket, isNak = false): void {
+    let address: string;
+    let port = this.options.clientPort;
+    if (request.giaddr !== '0.0.0.0') {
+      address = request.giaddr;
+      port = this.options.relayPort;
+    } else if (isNak) {
+      address = this.options.broadcastAddress;
+    } else if (request.ciaddr !== '0.0.0.0') {
+      address = request.ciaddr;
+    } else {
+      // Broadcast flag set, or a client with no address yet. Unicasting to yiaddr would need an ARP
+      // entry made from chaddr, which Node cannot write, so we broadcast (RFC 2131 allows it).
+      address = this.options.broadcastAddress;
+    }
+    this.sendTo(reply, request, address, port, this.socket!);
+  }
+
+  private sendTo(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: Socket): void {
+    let bytes: Uint8Array;
+    try {
+      const max = getRaw(request, 57);
+      const maxLength = max && max.length === 2 ? ((max[0]! << 8) | max[1]!) - 28 : undefined; // minus IP and UDP headers
+      bytes = encodePacket(reply, maxLength !== undefined ? { maxLength: Math.min(maxLength, 1472) } : {});
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, 'reply does not encode: not sent');
+      return;
+    }
+    this.stats.replies++;
+    socket.send(bytes, port, address, (err) => {
+      if (err) this.options.log.warn({ to: `${address}:${port}`, err: err.message }, 'DHCP reply not sent');
+    });
+  }
+}
+
+/** For `be leases`: sorts by address. */
+export function compareIp(a: string, b: string): number {
+  return ipv4ToInt(a) - ipv4ToInt(b);
+}

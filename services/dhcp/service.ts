@@ -1,0 +1,88 @@
+/** The `dhcp` service kind for the supervisor: a DhcpServer built from the `dhcp`, `hosts`, `server` and `be` sections. */
+import { join } from 'node:path';
+import type { Config, HostConfig } from '../../src/config/schema.js';
+import type { BootEnvironment } from '../../src/dhcp/policy.js';
+import { BeError } from '../../src/errors.js';
+import type { Logger } from '../log.js';
+import type { Service, ServiceContext, ServiceKind } from '../service.js';
+import { inSubnet, servedNetwork } from './network.js';
+import { DhcpServer, type DhcpHost, type DhcpServerOptions } from './server.js';
+
+/** Until boot environments are discovered, a host's environment comes from its config entry. */
+export function environmentOf(name: string, config: Config, host?: HostConfig): BootEnvironment {
+  return { name, tftpPrefix: `${name}/`, nfsPath: host?.rootPath ?? join(config.be.root, name) };
+}
+
+export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
+  const net = servedNetwork(config);
+  const dhcp = config.dhcp;
+  if (dhcp.mode === 'authoritative') {
+    for (const [key, ip] of [['dhcp.range.start', dhcp.range?.start], ['dhcp.range.end', dhcp.range?.end]] as const) {
+      if (ip !== undefined && !inSubnet(ip, net.subnet)) {
+        throw new BeError('E_CONFIG', `${key} ${ip} is not in ${net.subnet.network}/${net.subnet.prefix}: set dhcp.subnet or dhcp.interface to the pool's network`);
+      }
+    }
+    if (dhcp.range === null && !config.hosts.some((h) => h.ip)) {
+      log.warn('dhcp: authoritative mode with no dhcp.range and no hosts[].ip: no client can get an address');
+    }
+  }
+  const hosts: DhcpHost[] = config.hosts.map((h) => ({
+    name: h.name,
+    mac: h.mac,
+    ip: h.ip,
+    ipxeScript: h.ipxeScript,
+    loaderEnv: h.loaderEnv,
+    env: h.be !== undefined ? environmentOf(h.be, config, h) : undefined,
+  }));
+  return {
+    mode: dhcp.mode === 'proxy' ? 'proxy' : 'authoritative',
+    bindAddress: '0.0.0.0',
+    port: dhcp.port,
+    proxyPort: dhcp.proxyPort,
+    clientPort: dhcp.clientPort,
+    relayPort: dhcp.port,
+    broadcastAddress: '255.255.255.255',
+    serverAddress: net.address,
+    subnet: net.subnet,
+    range: dhcp.range,
+    router: dhcp.router,
+    dns: dhcp.dns,
+    leaseTime: dhcp.leaseTime,
+    declineTime: dhcp.declineTime,
+    extraOptions: dhcp.options,
+    hosts,
+    defaultEnv: dhcp.defaultBe !== null ? environmentOf(dhcp.defaultBe, config) : undefined,
+    policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl },
+    leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
+    log,
+  };
+}
+
+class DhcpService implements Service {
+  readonly name = 'dhcp';
+  private server: DhcpServer | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = new DhcpServer(serverOptions(this.config, this.log));
+    await server.start();
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.close();
+  }
+}
+
+export const dhcpKind: ServiceKind = {
+  name: 'dhcp',
+  enabled: (config) => config.dhcp.enabled && config.dhcp.mode !== 'off',
+  settings: (config) => ({ dhcp: config.dhcp, hosts: config.hosts, server: config.server, beRoot: config.be.root }),
+  create: (context: ServiceContext) => new DhcpService(context.config, context.log),
+};
