@@ -129,6 +129,7 @@ export class Supervisor {
     for (const { kind, service } of entries) {
       try {
         await service.close();
+        this.log.info({ svc: kind.name }, 'service stopped');
       } catch (err) {
         this.log.warn({ svc: kind.name, err: (err as Error).message }, 'error while closing service');
       }
