@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Lan } from '../test/lan/netns.js';
 import { machine, median, writeSection } from './results.js';
 
-const beMain = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const mac = '02:01:02:03:04:05';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 30);

@@ -16,9 +16,7 @@ export function register(program: Command): void {
     .description('print the effective configuration (file, defaults and --set overrides)')
     .option('--json', 'print JSON instead of YAML')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const { config: effective, file } = await configFrom(command);
-      const { stringify } = await import('yaml');
-      if (options.json) process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
-      else process.stdout.write(`# effective configuration, read from ${file}\n${stringify(effective)}`);
+      const [{ config: effective, file }, { renderConfig }] = await Promise.all([configFrom(command), import('../src/config/show.js')]);
+      process.stdout.write(renderConfig(effective, file, options.json ? 'json' : 'yaml'));
     });
 }
