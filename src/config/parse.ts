@@ -4,7 +4,7 @@
  * because a boot server misconfigured at 3 a.m. should say exactly what to fix.
  */
 import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { BeError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 

@@ -3,7 +3,8 @@
  * empty file is a valid configuration; unknown keys are refused, so a typo is named instead of ignored.
  * config/be.example.yaml documents every key; keep the two in step (test/src/config.test.ts checks).
  */
-import { z } from 'zod';
+// A namespace import, not `{ z }`: it lets the bundler drop zod's locales (see package.json bundle).
+import * as z from 'zod';
 import { isMac, normalizeMac, macFormsHelp } from '../mac.js';
 import { isIPv4, parseCidr } from '../net.js';
 import { encodeValue, optionByName, optionTable } from '../dhcp/options.js';
@@ -115,6 +116,10 @@ const be = z.strictObject({
   /** dir: each subdirectory of root is a boot environment; zfs: each child dataset of root (POOL/ROOT). */
   backend: z.enum(['dir', 'zfs']).default('dir'),
   root: z.string().min(1).default('/var/db/be/envs'),
+  /** `be mount NAME` mounts under mountDir/NAME (the talk's /ROOT/head) unless a directory is given. */
+  mountDir: z.string().startsWith('/', 'must be an absolute path').default('/ROOT'),
+  /** How a BE is mounted away from its mountpoint property: mount (-t zfs, FreeBSD), property (zfs set mountpoint, zfs-fuse), auto (mount on FreeBSD, else property). */
+  mountMethod: z.enum(['auto', 'mount', 'property']).default('auto'),
 });
 
 const nfs = z.strictObject({
@@ -125,6 +130,16 @@ const nfs = z.strictObject({
   format: z.enum(['freebsd', 'linux', 'ganesha']).default('freebsd'),
   /** argv run after the exports file changed; null: SIGHUP to the pid in /var/run/mountd.pid. */
   reload: z.array(z.string().min(1)).min(1).nullable().default(null),
+  /** The pid file whose process gets SIGHUP when reload is null. */
+  pidFile: z.string().min(1).default('/var/run/mountd.pid'),
+  /** Allow maproot=root to 0.0.0.0/0; otherwise such an export is refused. */
+  allowWorldRoot: z.boolean().default(false),
+  /** Seconds between reconciliations of the exports file with the inventory in `be serve`. */
+  reconcileInterval: z.number().int().min(1).max(86_400).default(60),
+  /** Mount options of the lines `be fstab` writes for the guest. */
+  fstabOptions: z.string().regex(/^[A-Za-z0-9_=,.-]+$/, 'must be a comma-separated option list without blanks').default('rw'),
+  /** argv of a helper that prints the handle of the path appended to it, for servers whose mountd refuses our MOUNT call; null: MOUNT v3 over UDP. */
+  handleCommand: z.array(z.string().min(1)).min(1).nullable().default(null),
 });
 
 const wol = z.strictObject({
