@@ -29,6 +29,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Exit codes that count as success (default [0]), for tools that use 1 for "nothing found". */
   okExitCodes?: readonly number[];
+  /** 'inherit': the command uses this process's terminal (a guest's console); no output is captured. */
+  stdio?: 'inherit';
 }
 
 export interface RunResult {
@@ -44,7 +46,10 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
-/** Run a command to completion and return its output; throws CommandError unless it exits with an accepted code. */
+/**
+ * Run a command to completion and return its output; throws CommandError unless it exits with an
+ * accepted code. timeoutMs 0 means no timeout (a guest runs as long as it runs).
+ */
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const argv = [file, ...args];
   if (options.signal?.aborted) throw new CommandError(argv, 'aborted', undefined, '', 'aborted before it started');
@@ -53,7 +58,11 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     timeout: options.timeoutMs ?? defaultTimeoutMs,
     forceKillAfterDelay: 2000,
     ...(options.signal ? { cancelSignal: options.signal } : {}),
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...(options.stdio === 'inherit'
+      ? { stdio: 'inherit' as const }
+      : options.input !== undefined
+        ? { input: options.input }
+        : { stdin: 'ignore' as const }),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env, extendEnv: true } : {}),
   });
