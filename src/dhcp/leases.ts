@@ -207,6 +207,11 @@ export class LeaseTable {
     return out;
   }
 
+  /** Addresses quarantined after a DECLINE, with the time (Unix ms) they return to the pool. */
+  declinedAddresses(now: number): { ip: string; until: number }[] {
+    return [...this.declined].filter(([, until]) => until > now).map(([n, until]) => ({ ip: intToIPv4(n), until }));
+  }
+
   /** Number of live records, for deciding when to compact. */
   get liveRecords(): number {
     return this.byIp.size + this.declined.size;
