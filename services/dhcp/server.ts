@@ -281,8 +281,10 @@ export class DhcpServer {
         const ip = info.requestedAddress;
         const lease = this.table.holderOf(ip, now) ?? this.table.leaseOf(info.clientKey);
         if (lease && lease.client !== info.clientKey) return;
-        await this.journal?.append({ op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) });
-        this.table.apply({ op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) });
+        const record = { op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) } as const;
+        // In memory first, so the very next DISCOVER already avoids it; no reply waits on the disk here.
+        this.table.apply(record);
+        await this.journal?.append(record);
         log.warn({ ip, seconds: this.options.declineTime }, 'DHCPDECLINE: address in use by someone else; quarantined');
         return;
       }

@@ -68,6 +68,16 @@ function journal(): string {
   return readFileSync(join(dir, 'dhcp.leases'), 'utf8');
 }
 
+/** DECLINE and RELEASE get no reply, so nothing orders the test after their journal write: wait for it. */
+async function journalWith(text: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const now = journal();
+    if (now.includes(text)) return now;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return journal();
+}
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'be-dhcp-'));
   logs = new LogCapture();
@@ -204,7 +214,7 @@ describe('reservations, DECLINE, RELEASE, INFORM, exhaustion', () => {
     setOption(decline, 'serverId', '127.0.0.1');
     setOption(decline, 'requestedAddress', ack.yiaddr);
     expect(await client.silent(decline, server.port)).toEqual([]);
-    expect(journal()).toContain(`"op":"decline","ip":"${ack.yiaddr}"`);
+    expect(await journalWith(`"op":"decline","ip":"${ack.yiaddr}"`)).toContain(`"op":"decline","ip":"${ack.yiaddr}"`);
     const offers = new Set<string>();
     for (const last of [17, 18]) offers.add((await lease(macBytes(last))).yiaddr);
     expect(offers.has(ack.yiaddr)).toBe(false);
@@ -218,7 +228,7 @@ describe('reservations, DECLINE, RELEASE, INFORM, exhaustion', () => {
     setOption(release, 'serverId', '127.0.0.1');
     expect(await client.silent(release, server.port)).toEqual([]);
     expect(server.table.leases().find((l) => l.ip === ack.yiaddr)?.state).toBe('released');
-    expect(journal()).toContain(`"op":"release","ip":"${ack.yiaddr}"`);
+    expect(await journalWith(`"op":"release","ip":"${ack.yiaddr}"`)).toContain(`"op":"release","ip":"${ack.yiaddr}"`);
     expect((await lease(macBytes(19))).yiaddr).toBe(ack.yiaddr);
   });
 
