@@ -3,6 +3,7 @@
  * command's register() stay light (commander only): a command's action imports what it needs, so
  * `be wol` does not pay for loading the servers (see bench/wol.ts).
  */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { LoadedConfig } from '../services/config.js';
 
@@ -31,4 +32,17 @@ export async function configFrom(command: Command): Promise<LoadedConfig> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const [{ parseOverride }, { loadConfig }] = await Promise.all([import('../src/config/parse.js'), import('../services/config.js')]);
   return loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: options.set.map(parseOverride) });
+}
+
+/** The version in package.json (the package root holds it whether run from dist/ or dist/bin/). */
+export function packageVersion(): string {
+  for (const relative of ['../package.json', '../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'be' && pkg.version) return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
 }

@@ -7,7 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { isBeError } from '../src/errors.js';
 import { collect } from './common.js';
 import { register as registerConfig } from './config.js';
+import { register as registerLeases } from './leases.js';
 import { register as registerServe } from './serve.js';
+import { register as registerStatus } from './status.js';
 import { register as registerWol } from './wol.js';
 
 export function buildProgram(): Command {
@@ -18,8 +20,10 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
   registerServe(program);
+  registerStatus(program);
   registerWol(program);
   registerConfig(program);
+  registerLeases(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

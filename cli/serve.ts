@@ -1,6 +1,6 @@
 /** `be serve`: run the appliance's services in one supervised process. */
 import type { Command } from 'commander';
-import { configFrom } from './common.js';
+import { configFrom, packageVersion } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const log = createLogger({ level: loaded.config.log.level });
       const only = options.only?.split(',').map((s) => s.trim()).filter(Boolean);
       const supervisor = new Supervisor(serviceKinds, log, only);
-      log.info({ config: loaded.file, version: process.env.npm_package_version }, 'be serve starting');
+      log.info({ config: loaded.file, version: packageVersion() }, 'be serve starting');
 
       // Nothing else may keep the loop alive when no service is enabled; this timer does until stop.
       const keepAlive = setInterval(() => {}, 1 << 30);
@@ -36,6 +36,15 @@ export function register(program: Command): void {
         );
       };
       process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
+      const startedAt = new Date().toISOString();
+      supervisor.commands.register('status', () => ({
+        pid: process.pid,
+        version: packageVersion(),
+        config: loaded.file,
+        startedAt,
+        services: supervisor.names,
+        commands: supervisor.commands.methods,
+      }));
       try {
         await supervisor.start(loaded.config);
         const failure = await supervisor.done;

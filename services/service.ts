@@ -5,6 +5,7 @@
  * and the supervisor stops the whole appliance.
  */
 import type { Config } from '../src/config/schema.js';
+import type { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 
 export interface Service {
@@ -18,6 +19,8 @@ export interface ServiceContext {
   log: Logger;
   /** Report a failure after start(): the supervisor stops every service. */
   fail(err: Error): void;
+  /** Commands the running appliance answers (the control socket serves them to `be` commands). */
+  commands: CommandBus;
 }
 
 /** How the supervisor learns about a kind of service. */

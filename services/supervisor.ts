@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../src/config/schema.js';
 import { BeError } from '../src/errors.js';
+import { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 import type { Service, ServiceKind } from './service.js';
 
@@ -18,6 +19,8 @@ interface Running {
 
 export class Supervisor {
   private readonly running = new Map<string, Running>();
+  /** Shared by every service: the commands the appliance answers. */
+  readonly commands = new CommandBus();
   private stopping: Promise<void> | undefined;
   private settle!: (failure: Error | undefined) => void;
   /** Resolves when the appliance has stopped: with the error that stopped it, or undefined after stop(). */
@@ -118,7 +121,7 @@ export class Supervisor {
 
   private async launch(kind: ServiceKind, config: Config): Promise<void> {
     const log = this.log.child({ svc: kind.name });
-    const service = kind.create({ config, log, fail: (err) => this.fail(err) });
+    const service = kind.create({ config, log, fail: (err) => this.fail(err), commands: this.commands });
     await service.start();
     this.running.set(kind.name, { kind, service, settings: kind.settings(config), config });
   }

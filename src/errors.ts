@@ -14,7 +14,8 @@ export type BeErrorCode =
   | 'E_HOST' // a host name is not in hosts[]
   | 'E_BIND' // a socket could not be bound
   | 'E_EXEC' // an external command failed
-  | 'E_NET'; // sending on the network failed
+  | 'E_NET' // sending on the network failed
+  | 'E_NOT_RUNNING'; // a command needs the running appliance and none answers
 
 /** Codes for input the user can correct: exit status 2, like a usage error. */
 const usageCodes = new Set<BeErrorCode>(['E_CONFIG', 'E_USAGE', 'E_MAC', 'E_HOST']);

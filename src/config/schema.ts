@@ -36,6 +36,10 @@ const server = z.strictObject({
   address: ipv4.nullable().default(null),
   /** Where the appliance keeps its state (leases, assignments). */
   stateDir: z.string().min(1).default('/var/db/be'),
+  /** The control socket `be` commands use to reach the running appliance; null: stateDir/be.sock. */
+  socket: z.string().min(1).nullable().default(null),
+  /** Serve the control socket (be status, be vm ..., live assignment changes). */
+  control: z.boolean().default(true),
 });
 
 const log = z.strictObject({
