@@ -25,6 +25,14 @@ export class BlockReader {
     this.encoder = netascii ? new NetasciiEncoder() : undefined;
   }
 
+  /** The next block if it can be cut without reading (the common case), else undefined: then call next(). */
+  tryNext(): Uint8Array | undefined {
+    if (this.chunk.length >= this.blksize) return this.take(this.blksize);
+    if (this.eof && this.chunk.length > 0) return this.take(this.chunk.length);
+    if (this.eof) return new Uint8Array(0);
+    return undefined;
+  }
+
   /** The next block; shorter than blksize only for the last one. */
   async next(): Promise<Uint8Array> {
     if (this.chunk.length >= this.blksize) return this.take(this.blksize);

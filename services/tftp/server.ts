@@ -53,6 +53,7 @@ export class TftpServer {
       service: 'tftp',
       keys: { address: 'tftp.address', port: 'tftp.port' },
       recvBufferSize: 1 << 20,
+      literalAddressesOnly: true,
     });
     this.listener.on('message', (msg, rinfo) => {
       try {
@@ -184,6 +185,7 @@ export class TftpServer {
         port: 0,
         service: 'tftp transfer',
         keys: { address: 'tftp.address', port: 'tftp.port' },
+        literalAddressesOnly: true,
       });
     } catch (err) {
       await file.close().catch(() => {});
@@ -204,7 +206,7 @@ export class TftpServer {
     transfer.start();
     if (slot.aborted) transfer.abort('E_TFTP_SHUTDOWN');
     const result = await transfer.done;
-    const fields = { file: path, client: clientText, bytes: result.bytes, ms: result.ms, blksize: result.blksize, windowsize: result.windowsize };
+    const fields = { file: path, client: clientText, bytes: result.bytes, ms: result.ms, blksize: result.blksize, windowsize: result.windowsize, retransmits: result.retransmits };
     if (result.outcome === 'complete') log.info(fields, 'transfer complete');
     else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
     else log.warn({ ...fields, outcome: result.outcome, reason: result.reason }, 'transfer failed');

@@ -41,6 +41,8 @@ export interface TransferResult {
   ms: number;
   blksize: number;
   windowsize: number;
+  /** Timer expiries that resent a packet or window. */
+  retransmits: number;
   /** Why it ended, when it did not complete. */
   reason?: string;
 }
@@ -81,8 +83,6 @@ export class Transfer {
   private lastBlock = Number.POSITIVE_INFINITY;
   private bytesAcked = 0;
 
-  private pumping = false;
-  private pumpAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private initialTimeoutMs: number;
   private timeoutMs: number;
@@ -121,7 +121,7 @@ export class Transfer {
       this.armTimer();
     } else {
       this.state = 'data';
-      void this.pump();
+      this.pump();
     }
   }
 
@@ -167,7 +167,7 @@ export class Transfer {
       if (block !== 0) return;
       this.state = 'data';
       this.progress();
-      void this.pump();
+      this.pump();
       return;
     }
     // The distance from the last acknowledged block, modulo the 16-bit wrap.
@@ -184,7 +184,7 @@ export class Transfer {
     }
     // RFC 7440: continue right after the acknowledged block, resending whatever followed it.
     this.sentTo = this.base;
-    void this.pump();
+    this.pump();
   }
 
   private ackedBytes(blocks: number): number {
@@ -195,6 +195,7 @@ export class Transfer {
   }
 
   private lastLength = 0;
+  private retransmits = 0;
 
   private progress(): void {
     this.lastProgress = Date.now();
@@ -202,54 +203,72 @@ export class Transfer {
     this.retriesLeft = this.timing.retries;
   }
 
-  /** Reads blocks as needed and sends those of the window not yet sent; one pump runs at a time. */
-  private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
+  /**
+   * Sends the blocks of the window not yet sent, from what is already read, then reads ahead in the
+   * background. Synchronous on purpose: in lock-step the next block is almost always read already, so
+   * an ACK is answered without waiting for a promise.
+   */
+  private pump(): void {
+    if (this.state !== 'data') return;
+    const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
+    if (this.sentTo < end) {
+      for (let abs = this.sentTo + 1; abs <= end; abs++) {
+        this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
+      }
+      this.sentTo = end;
     }
-    this.pumping = true;
+    this.armTimer();
+    if (!this.loading && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) void this.load();
+  }
+
+  private loading = false;
+
+  /** Reads ahead up to two windows past base (bounded memory); one load runs at a time. */
+  private async load(): Promise<void> {
+    this.loading = true;
     try {
-      do {
-        this.pumpAgain = false;
-        await this.fill(this.windowsize);
+      while (this.state === 'data' && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) {
+        const block = this.reader.tryNext() ?? (await this.reader.next());
         if (this.state !== 'data') return;
-        const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
-        for (let abs = this.sentTo + 1; abs <= end; abs++) {
-          this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
-          this.sentTo = abs;
+        this.window.push(block);
+        if (block.length < this.blksize) {
+          this.lastBlock = this.base + this.window.length;
+          this.lastLength = block.length;
         }
-        this.armTimer();
-        // Read ahead the next window while the client works on this one.
-        await this.fill(2 * this.windowsize);
-      } while (this.pumpAgain && this.state === 'data');
+        // A block that belongs to the current window goes out as soon as it is read.
+        if (this.sentTo < this.base + this.windowsize && this.sentTo < this.base + this.window.length) this.sendReady();
+      }
     } catch (err) {
       if (this.state === 'done') return;
       const detail = isTftpError(err) ? err.detail : (err as Error).message;
       this.sendError('E_TFTP_READ');
       this.finish('read-error', detail);
     } finally {
-      this.pumping = false;
+      this.loading = false;
     }
   }
 
-  /** Makes the window hold `count` blocks past base, or every block to the end of the file. */
-  private async fill(count: number): Promise<void> {
-    while (this.state === 'data' && this.window.length < count && this.base + this.window.length < this.lastBlock) {
-      const block = await this.reader.next();
-      if (this.state !== 'data') return;
-      this.window.push(block);
-      if (block.length < this.blksize) {
-        this.lastBlock = this.base + this.window.length;
-        this.lastLength = block.length;
-      }
+  private sendReady(): void {
+    const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
+    for (let abs = this.sentTo + 1; abs <= end; abs++) {
+      this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
+    }
+    if (end > this.sentTo) {
+      this.sentTo = end;
+      this.armTimer();
     }
   }
+
+  private timerMs = 0;
 
   private armTimer(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
+    // refresh() restarts the same timer without allocating; a new one only when backoff changed the interval.
+    if (this.timer && this.timerMs === this.timeoutMs) {
+      this.timer.refresh();
+      return;
     }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = this.timeoutMs;
     this.timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
   }
 
@@ -267,6 +286,7 @@ export class Transfer {
       return;
     }
     this.retriesLeft--;
+    this.retransmits++;
     this.timeoutMs = Math.min(this.timeoutMs * 2, Math.max(backoffCapMs, this.initialTimeoutMs));
     if (this.state === 'oack') {
       this.sendOack();
@@ -275,8 +295,7 @@ export class Transfer {
     }
     // Resend the whole unacknowledged window.
     this.sentTo = this.base;
-    if (this.pumping) this.armTimer();
-    void this.pump();
+    this.pump();
   }
 
   private sendOack(): void {
@@ -317,6 +336,7 @@ export class Transfer {
       ms: Date.now() - this.started,
       blksize: this.blksize,
       windowsize: this.windowsize,
+      retransmits: this.retransmits,
       ...(reason !== undefined ? { reason } : {}),
     };
     // Close after pending sends (the final ERROR) have been handed to the kernel.
