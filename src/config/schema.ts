@@ -98,6 +98,60 @@ const dhcp = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** Settings of a bhyve guest booted with its root on NFS (be bootnfs, the vmtab of be serve). */
+const guestFields = {
+  /** The vmm instance name; default: the host's name. */
+  vm: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/, 'must be 1-31 letters, digits, ".", "_" or "-"'),
+  /** bhyve memory: 512M, 2G, or megabytes. */
+  memory: z.string().regex(/^\d+[KMGTkmgt]?$/, 'must be a size such as 512M or 2G'),
+  cpus: z.number().int().min(1).max(256),
+  /** The tap interface of the guest's NIC; default tapN, N the host's place among bhyve hosts. */
+  tap: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name'),
+  /** A bridge to add the tap to (created tap, `ifconfig BRIDGE addm TAP`); null: leave the tap alone. */
+  bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name').nullable(),
+  /** stdio (the terminal running be bootnfs) or a null-modem device such as /dev/nmdm0A. */
+  console: z.string().regex(/^(stdio|\/dev\/nmdm\d+[AB])$/, 'must be stdio or /dev/nmdmNA'),
+  /** auto: virtio-net from FreeBSD 9.0, e1000 before (from the BE's release). */
+  nic: z.enum(['auto', 'virtio-net', 'e1000']),
+  /** The guest's netmask; null: from nfs.network. */
+  netmask: ipv4.nullable(),
+  gateway: ipv4.nullable(),
+  /** The BE's FreeBSD release, e.g. 14.1-RELEASE; null: read from the BE (bin/freebsd-version, else the kernel). */
+  release: z.string().regex(/^\d+\.\d+-[A-Z][A-Z0-9]*(-p\d+)?$/, 'must be a release such as 14.1-RELEASE').nullable(),
+  /** boot.nfsroot.options for the kernel, e.g. nfsv3,tcp; null: none. */
+  nfsOptions: z.string().regex(/^[a-z0-9=,:; ]+$/, 'must be options such as nfsv3,tcp').nullable(),
+  /** Extra loader variables passed with bhyveload -e. */
+  env: z.record(z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a loader variable name is letters, digits, "_", "." and "-"'), z.string()),
+};
+
+const bhyve = z.strictObject({
+  memory: guestFields.memory.default('1G'),
+  cpus: guestFields.cpus.default(1),
+  bridge: guestFields.bridge.default(null),
+  console: guestFields.console.default('stdio'),
+  nic: guestFields.nic.default('auto'),
+  netmask: guestFields.netmask.default(null),
+  gateway: guestFields.gateway.default(null),
+  nfsOptions: guestFields.nfsOptions.default(null),
+  env: guestFields.env.default({}),
+});
+
+/** Per-host overrides of the bhyve section; a host also names its vm, tap and release. */
+const hostGuest = z.strictObject({
+  vm: guestFields.vm.optional(),
+  memory: guestFields.memory.optional(),
+  cpus: guestFields.cpus.optional(),
+  tap: guestFields.tap.optional(),
+  bridge: guestFields.bridge.optional(),
+  console: guestFields.console.optional(),
+  nic: guestFields.nic.optional(),
+  netmask: guestFields.netmask.optional(),
+  gateway: guestFields.gateway.optional(),
+  release: guestFields.release.optional(),
+  nfsOptions: guestFields.nfsOptions.optional(),
+  env: guestFields.env.optional(),
+});
+
 const host = z.strictObject({
   name,
   mac,
@@ -114,6 +168,10 @@ const host = z.strictObject({
   loaderEnv: z
     .record(z.string().regex(/^[A-Za-z0-9_.]+$/, 'a loader variable name is letters, digits, "_" and "."'), z.string().regex(/^[^;]*$/, 'must not contain ";"'))
     .optional(),
+  /** boot: bhyve guests only: started and supervised by be serve. */
+  autostart: z.boolean().default(false),
+  /** boot: bhyve guests only: overrides of the bhyve section. */
+  bhyve: hostGuest.optional(),
 });
 
 const be = z.strictObject({
@@ -165,6 +223,7 @@ export const configSchema = z
     be: be.prefault({}),
     nfs: nfs.prefault({}),
     wol: wol.prefault({}),
+    bhyve: bhyve.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [key, value] of Object.entries(config.dhcp.options)) {
