@@ -75,7 +75,8 @@ export function fetchFile(options: FetchOptions): Promise<FetchResult> {
       if (finished) return;
       finished = true;
       if (timer) clearTimeout(timer);
-      socket.close();
+      // Close only after datagrams handed to send() have left: dgram defers a send by a tick.
+      setImmediate(() => socket.close());
       if (err) reject(err);
       else resolve({ data: Buffer.concat(chunks), oack, dataPackets, aborted });
     };
