@@ -73,6 +73,23 @@ export interface DhcpServerOptions {
   now?: () => number;
 }
 
+/** The logging calls a request handler makes. */
+type RequestLog = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error'>;
+
+/**
+ * A child logger (mac, xid) made only when a line is actually written: most requests log nothing at
+ * the default level, and making a pino child for each of thousands of requests a second shows up in profiles.
+ */
+function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): RequestLog {
+  let child: Logger | undefined;
+  const get = () => (child ??= parent.child(bindings()));
+  const level = (name: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
+    ((...args: unknown[]) => {
+      if (parent.isLevelEnabled(name)) (get()[name] as (...a: unknown[]) => void)(...args);
+    }) as Logger['info'];
+  return { trace: level('trace'), debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+}
+
 /** RFC 2132 §9.14/§9.15 defaults: T1 = 0.5 and T2 = 0.875 of the lease time. */
 function timers(lease: number): { t1: number; t2: number } {
   return { t1: Math.floor(lease / 2), t2: Math.floor((lease * 7) / 8) };
@@ -228,7 +245,7 @@ export class DhcpServer {
       return;
     }
     if (info.messageType === undefined) return this.drop(from, 'BOOTP request (no option 53): not served');
-    const log = this.options.log.child({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` });
+    const log = lazyChild(this.options.log, () => ({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` }));
     if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
     const handled =
       this.options.mode === 'proxy' ? this.handleProxy(packet, info, rinfo, viaProxyPort, log) : this.handleAuthoritative(packet, info, log);
@@ -253,7 +270,7 @@ export class DhcpServer {
 
   // ---- authoritative mode ----
 
-  private async handleAuthoritative(packet: DhcpPacket, info: RequestInfo, log: Logger): Promise<void> {
+  private async handleAuthoritative(packet: DhcpPacket, info: RequestInfo, log: RequestLog): Promise<void> {
     const relayed = packet.giaddr !== '0.0.0.0';
     if (relayed && !inSubnet(packet.giaddr, this.options.subnet)) {
       log.debug({ giaddr: packet.giaddr }, 'relayed from a network we have no pool for: ignored');
@@ -270,7 +287,7 @@ export class DhcpServer {
         }
         this.table.offer(info.clientKey, ip, now);
         const boot = this.boot(info, host);
-        log.info({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
+        log.debug({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
         this.send(this.reply(packet, info, MessageType.OFFER, ip, boot, true), packet);
         return;
       }
@@ -324,7 +341,7 @@ export class DhcpServer {
   }
 
   /** RFC 2131 §4.3.2: SELECTING, INIT-REBOOT, RENEWING and REBINDING. */
-  private async onRequest(packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: Logger): Promise<void> {
+  private async onRequest(packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Promise<void> {
     const ours = this.options.serverAddress;
     let state: string;
     let ip: string;
@@ -373,7 +390,7 @@ export class DhcpServer {
     this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true), packet);
   }
 
-  private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: Logger): void {
+  private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
     log.info({ why }, 'DHCPNAK');
     this.stats.naks++;
     const reply = this.baseReply(packet, MessageType.NAK);
@@ -383,7 +400,7 @@ export class DhcpServer {
     this.send(reply, packet, true);
   }
 
-  private warnExhausted(log: Logger): void {
+  private warnExhausted(log: RequestLog): void {
     const now = this.now();
     if (now - this.exhaustedWarnedAt < 60_000) {
       this.exhaustedSuppressed++;
@@ -396,7 +413,7 @@ export class DhcpServer {
 
   // ---- proxy mode (PXE spec proxyDHCP) ----
 
-  private async handleProxy(packet: DhcpPacket, info: RequestInfo, rinfo: RemoteInfo, viaProxyPort: boolean, log: Logger): Promise<void> {
+  private async handleProxy(packet: DhcpPacket, info: RequestInfo, rinfo: RemoteInfo, viaProxyPort: boolean, log: RequestLog): Promise<void> {
     // Only PXE clients; an ordinary client is the LAN's DHCP server's business.
     if (info.kind === 'plain') return;
     const type = info.messageType;
@@ -523,9 +540,8 @@ export class DhcpServer {
       return;
     }
     this.stats.replies++;
-    socket.send(bytes, port, address, (err) => {
-      if (err) this.options.log.warn({ to: `${address}:${port}`, err: err.message }, 'DHCP reply not sent');
-    });
+    // No callback: a send error is emitted as the socket's 'error' event, which start() logs.
+    socket.send(bytes, port, address);
   }
 }
 
