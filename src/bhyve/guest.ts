@@ -80,6 +80,23 @@ function checkEnv(env: Readonly<Record<string, string>>): void {
 
 /** Checks a spec and returns it with normalised MAC and memory; throws GuestError naming the bad value. */
 export function validateGuest(spec: GuestSpec, network?: string): GuestSpec {
+  const checked = checkGuestSettings(spec, network);
+  checkHandle(spec.handle, spec.nfsVersion);
+  return { ...checked, handle: spec.handle };
+}
+
+/** The handle rules of the kernel's two diskless paths (FREEBSD.md). */
+export function checkHandle(handle: Uint8Array, nfsVersion: 2 | 3): void {
+  if (nfsVersion === 3 && (handle.length < 1 || handle.length > 64)) {
+    throw new GuestError(`NFS handle of ${handle.length} bytes: NFSv3 handles are 1-64 bytes`);
+  }
+  if (nfsVersion === 2 && handle.length > 32) {
+    throw new GuestError(`NFS handle of ${handle.length} bytes does not fit the 32-byte NFSv2 form this release needs`);
+  }
+}
+
+/** Everything but the handle, which is known only once the BE is exported. */
+export function checkGuestSettings<T extends Omit<GuestSpec, 'handle'>>(spec: T, network?: string): T {
   checkVmName(spec.vm);
   const mac = parseMac(spec.mac);
   if (!mac) throw new GuestError(`MAC ${JSON.stringify(spec.mac)}: not a MAC address`);
@@ -102,12 +119,6 @@ export function validateGuest(spec: GuestSpec, network?: string): GuestSpec {
     if (((ipv4ToInt(spec.ip) & netMask) >>> 0) !== ipv4ToInt(base)) {
       throw new GuestError(`IP ${spec.ip} is outside nfs.network ${network}: the exports would not let the guest mount its root`);
     }
-  }
-  if (spec.nfsVersion === 3 && (spec.handle.length < 1 || spec.handle.length > 64)) {
-    throw new GuestError(`NFS handle of ${spec.handle.length} bytes: NFSv3 handles are 1-64 bytes`);
-  }
-  if (spec.nfsVersion === 2 && spec.handle.length > 32) {
-    throw new GuestError(`NFS handle of ${spec.handle.length} bytes does not fit the 32-byte NFSv2 form this release needs`);
   }
   if (!Number.isInteger(spec.cpus) || spec.cpus < 1 || spec.cpus > 256) throw new GuestError(`cpus ${spec.cpus}: use 1-256`);
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(spec.tap)) throw new GuestError(`tap ${JSON.stringify(spec.tap)}: not an interface name`);
