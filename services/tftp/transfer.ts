@@ -6,7 +6,8 @@
  * Rules this file implements, and why:
  * - A datagram from any other address or port gets ERROR 5 and changes nothing (RFC 1350 section 4).
  * - A duplicate ACK is ignored; only the timer retransmits (RFC 1123 4.2.3.1: answering duplicates
- *   doubles every later block, the Sorcerer's Apprentice syndrome).
+ *   doubles every later block, the Sorcerer's Apprentice syndrome). With a window, one repeat per
+ *   window position is taken as a gap report and resends the window once.
  * - An ACK for a block inside the window slides the window to just after it and sends from there
  *   (RFC 7440 section 4: the receiver acknowledges the last block it got in order).
  * - Block numbers wrap from 65535 to 0, as tftp-hpa and dnsmasq do, so files over 32 MiB load at blksize 512.
@@ -172,7 +173,17 @@ export class Transfer {
     }
     // The distance from the last acknowledged block, modulo the 16-bit wrap.
     const delta = (block - (this.base & 0xffff) + 0x10000) & 0xffff;
-    if (delta === 0) return; // duplicate: wait for the timer (Sorcerer's Apprentice)
+    if (delta === 0) {
+      // In lock-step a duplicate ACK is ignored; only the timer resends (Sorcerer's Apprentice). In a
+      // window, the first repeat of the last ACK after a window went out is RFC 7440's gap report for
+      // the window's first block: resend the window once, and not again until the client makes progress.
+      if (this.windowsize > 1 && this.sentTo > this.base && !this.resentForGap) {
+        this.resentForGap = true;
+        this.sentTo = this.base;
+        this.pump();
+      }
+      return;
+    }
     if (delta > this.sentTo - this.base) return; // not a block we sent: stale or forged
     this.window.splice(0, delta);
     this.bytesAcked += this.ackedBytes(delta);
@@ -197,7 +208,10 @@ export class Transfer {
   private lastLength = 0;
   private retransmits = 0;
 
+  private resentForGap = false;
+
   private progress(): void {
+    this.resentForGap = false;
     this.lastProgress = Date.now();
     this.timeoutMs = this.initialTimeoutMs;
     this.retriesLeft = this.timing.retries;
@@ -287,6 +301,7 @@ export class Transfer {
     }
     this.retriesLeft--;
     this.retransmits++;
+    this.log.debug({ state: this.state, acked: this.base, sentTo: this.sentTo, loaded: this.window.length, loading: this.loading, timeoutMs: this.timeoutMs }, 'retransmit');
     this.timeoutMs = Math.min(this.timeoutMs * 2, Math.max(backoffCapMs, this.initialTimeoutMs));
     if (this.state === 'oack') {
       this.sendOack();

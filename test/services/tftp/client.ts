@@ -20,8 +20,8 @@ export interface FetchOptions {
   retransmitMs?: number;
   retries?: number;
   /**
-   * Abort after this many DATA packets have been received in order: `error` sends ERROR 0 to the
-   * server, `vanish` closes the socket without a word.
+   * Abort after this many DATA packets have been received in order (0: on the OACK): `error` sends
+   * ERROR 0 to the server, `vanish` closes the socket without a word.
    */
   abortAfter?: { blocks: number; how: 'error' | 'vanish' };
   /** Called once the server's transfer port is known. */
@@ -118,6 +118,11 @@ export function fetchFile(options: FetchOptions): Promise<FetchResult> {
         case 'OACK': {
           if (expected !== 1 || oack !== undefined) return; // a repeated OACK: our ACK 0 is on its way or resent by the timer
           oack = Object.fromEntries(packet.options.map((o) => [o.name.toLowerCase(), o.value]));
+          if (options.abortAfter?.blocks === 0) {
+            // A PXE ROM's tsize probe: read the OACK, then abort.
+            if (options.abortAfter.how === 'error') socket.send(encode({ op: 'ERROR', code: 0, message: 'test abort' }), tid, host);
+            return finish(undefined, true);
+          }
           if (oack.blksize) blksize = Number(oack.blksize);
           if (oack.windowsize) windowsize = Number(oack.windowsize);
           ack(0);
@@ -127,8 +132,9 @@ export function fetchFile(options: FetchOptions): Promise<FetchResult> {
         case 'DATA': {
           dataPackets++;
           if (packet.block !== (expected & 0xffff)) {
-            // RFC 7440 section 4: out of order means a gap; acknowledge the last block received in order.
-            if (((packet.block - (expected & 0xffff) + 0x10000) & 0xffff) < 0x8000) ack(expected - 1);
+            // Ahead: a gap (RFC 7440 section 4). Behind: the server resent because our ACK was lost.
+            // Either way, acknowledge the last block received in order and count the window afresh.
+            ack(expected - 1);
             inWindow = 0;
             arm();
             return;

@@ -147,6 +147,31 @@ describe('TFTP server: transfer rules', () => {
     }
   });
 
+  it('with a window, takes the first repeat of the last ACK as a gap report and resends the window once (RFC 7440)', async () => {
+    const peer = await RawPeer.open();
+    try {
+      peer.send({ op: 'RRQ', filename: 'f100000', mode: 'octet', options: [{ name: 'windowsize', value: '4' }] }, h.port);
+      const oack = await peer.next();
+      expect(oack.packet).toEqual({ op: 'OACK', options: [{ name: 'windowsize', value: '4' }] });
+      peer.send({ op: 'ACK', block: 0 }, oack.port);
+      const blocks = async (n: number) => {
+        const seen: number[] = [];
+        while (seen.length < n) {
+          const r = await peer.next();
+          if (r.packet.op === 'DATA') seen.push(r.packet.block);
+        }
+        return seen;
+      };
+      expect(await blocks(4)).toEqual([1, 2, 3, 4]);
+      for (let i = 0; i < 3; i++) peer.send({ op: 'ACK', block: 0 }, oack.port);
+      peer.send({ op: 'ACK', block: 4 }, oack.port);
+      expect(await blocks(8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      peer.send({ op: 'ERROR', code: 0, message: 'done' }, oack.port);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('answers a datagram from another TID with ERROR 5 and finishes the transfer intact', async () => {
     const stranger = await RawPeer.open();
     try {
