@@ -1,0 +1,93 @@
+/**
+ * PXE firmware end to end: QEMU (TCG, BIOS, e1000 on a tap in the test bridge) runs the iPXE in its
+ * NIC ROM; `be serve` runs DHCP and TFTP in the server namespace. iPXE must get its PXE answer
+ * (policy: iPXE, BIOS x86 → the host's boot/pxeboot) and fetch exactly that file from our TFTP server.
+ * The assertion is on the served file (the TFTP server's completed transfer), not on timing.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beMain } from '../cli/be.js';
+import { LineWatcher } from '../lan/lines.js';
+import { Lan } from '../lan/netns.js';
+import { needPeers } from '../lan/peers.js';
+
+const peers = needPeers('dhcp + tftp with iPXE in QEMU', ['ip', 'qemu-system-x86_64'], { root: true });
+const vmMac = '52:54:00:be:06:01';
+/** cli; hlt; jmp back: a boot program that stops the VM quietly once iPXE runs it. */
+const pxeboot = Buffer.from([0xfa, 0xf4, 0xeb, 0xfd, ...new Array<number>(4092).fill(0x90)]);
+
+describe.skipIf(peers.skip)('iPXE in QEMU boots from be', () => {
+  let lan: Lan;
+  let dir: string;
+  let qemu: ResultPromise | undefined;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'be-dhcp-ipxe-'));
+    lan = Lan.create({ hosts: ['server'], subnet: '10.99.0' });
+    execFileSync('ip', ['-n', lan.switchNs, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']);
+    execFileSync('ip', ['-n', lan.switchNs, 'link', 'set', 'tap0', 'master', 'br0', 'up']);
+  });
+
+  afterAll(async () => {
+    if (qemu?.pid !== undefined) {
+      try {
+        process.kill(qemu.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await qemu;
+    }
+    lan?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('iPXE gets the host\'s pxeboot from our DHCP answer and fetches it from our TFTP server', { timeout: 150_000 }, async () => {
+    const root = join(dir, 'tftp');
+    mkdirSync(join(root, 'head', 'boot'), { recursive: true });
+    writeFileSync(join(root, 'head', 'boot', 'pxeboot'), pxeboot);
+    const config = join(dir, 'be.yaml');
+    writeFileSync(
+      config,
+      `server: { address: 10.99.0.1 }
+tftp: { root: ${root} }
+dhcp:
+  mode: authoritative
+  interface: eth0
+  range: { start: 10.99.0.100, end: 10.99.0.120 }
+  router: 10.99.0.1
+  leaseFile: ${join(dir, 'dhcp.leases')}
+hosts:
+  - name: vm
+    mac: ${vmMac}
+    be: head
+`,
+    );
+    const be = lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp']);
+    const out = new LineWatcher(be.stdout);
+    await out.next(/"msg":"appliance running: tftp, dhcp"/);
+
+    qemu = execa(
+      'ip',
+      [
+        'netns', 'exec', lan.switchNs,
+        'qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-boot', 'n', '-no-reboot',
+        '-display', 'none', '-serial', 'none', '-monitor', 'none',
+        '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no',
+        '-device', `e1000,netdev=n0,mac=${vmMac},bootindex=1`,
+      ],
+      { reject: false, stdin: 'ignore' },
+    );
+    const ack = await out.next(/"msg":"DHCPACK"/, 120_000);
+    expect(JSON.parse(ack)).toMatchObject({ mac: vmMac, host: 'vm', boot: 'iPXE, BIOS x86: loader of head' });
+    const line = await out.next(/^(?=.*"msg":"transfer complete")(?=.*"file":"head\/boot\/pxeboot")/, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nserver log:\n${out.lines.join('\n')}`);
+    });
+    const done = JSON.parse(line) as Record<string, unknown>;
+    expect(done.bytes).toBe(pxeboot.length);
+    expect(String(done.client)).toMatch(/^10\.99\.0\.1[01]\d:/);
+  });
+});
