@@ -1,7 +1,9 @@
 /** Every kind of service `be serve` can run, in start order. Later capabilities add theirs here. */
 import { dhcpKind } from './dhcp/service.js';
+import { exportsKind } from './nfs/service.js';
 import type { ServiceKind } from './service.js';
 import { tftpKind } from './tftp/service.js';
 
 // DHCP starts after TFTP, so no client is told about a boot file before it can be fetched.
-export const serviceKinds: readonly ServiceKind[] = [tftpKind, dhcpKind];
+// The exports reconciler has no sockets; it goes last so a bad inventory never delays the boot servers.
+export const serviceKinds: readonly ServiceKind[] = [tftpKind, dhcpKind, exportsKind];

@@ -125,3 +125,28 @@ export function buildExports(entries: readonly ExportEntry[], options: ExportsOp
     }
   }
 }
+
+/**
+ * The entries for the shared boot environments: one per mounted dataset (canmount=off ones hold no
+ * files of their own). What cannot be exported is reported, not silently dropped.
+ */
+export function exportEntriesFor(
+  envs: readonly { name: string; datasets: readonly { name: string; canmount: string; path: string | null }[] }[],
+  shared: readonly string[],
+): { entries: ExportEntry[]; problems: string[] } {
+  const entries: ExportEntry[] = [];
+  const problems: string[] = [];
+  for (const name of [...shared].sort()) {
+    const be = envs.find((e) => e.name === name);
+    if (!be) {
+      problems.push(`boot environment ${name} is shared but no longer exists`);
+      continue;
+    }
+    for (const d of be.datasets) {
+      if (d.canmount === 'off') continue;
+      if (d.path === null) problems.push(`${d.name} (boot environment ${name}) is not mounted: be mount ${name}`);
+      else entries.push({ be: name, path: d.path });
+    }
+  }
+  return { entries, problems };
+}

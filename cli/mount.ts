@@ -1,0 +1,16 @@
+/** `be mount NAME [DIR]`: mount the BE, then its children in mountpoint order (as rc.d/zfsbe does). */
+import type { Command } from 'commander';
+import { configFrom } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('mount')
+    .description('mount a boot environment and its nested datasets under DIR (default be.mountDir/NAME)')
+    .argument('<name>', 'the boot environment')
+    .argument('[dir]', 'where to mount it')
+    .action(async (name: string, dir: string | undefined, _options: unknown, command: Command) => {
+      const [{ config }, { BeOps }] = await Promise.all([configFrom(command), import('../services/be/ops.js')]);
+      const be = await (await BeOps.open(config)).mount(name, dir);
+      process.stdout.write(`${name} mounted at ${be.datasets[0]!.path} (${be.datasets.filter((d) => d.path !== null).length} datasets)\n`);
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * The `exports` service kind: in `be serve`, a reconciler keeps nfs.exportsFile in step with the
+ * inventory, at start, every nfs.reconcileInterval seconds, and on SIGHUP. It has no sockets, so its
+ * settings are fresh on every reload: the supervisor restarts it on each SIGHUP, and start() reconciles.
+ * A failed round is logged and retried next time; it never stops the appliance.
+ */
+import type { Config } from '../../src/config/schema.js';
+import type { Logger } from '../log.js';
+import type { Service, ServiceContext, ServiceKind } from '../service.js';
+import { openBackend } from '../be/backend.js';
+import { applyExports } from './exports.js';
+
+export class ExportsReconciler implements Service {
+  readonly name = 'exports';
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private abort = new AbortController();
+  private closed = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.reconcile();
+    if (this.closed) return;
+    this.timer = setInterval(() => void this.reconcile(), this.config.nfs.reconcileInterval * 1000);
+    this.timer.unref();
+  }
+
+  /** One round; overlapping calls share the round in progress. */
+  reconcile(): Promise<void> {
+    this.running ??= this.round().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const backend = await openBackend(this.config);
+      const outcome = await applyExports(this.config, backend, { signal: this.abort.signal });
+      for (const problem of outcome.problems) this.log.warn({ problem }, 'not exported');
+      if (outcome.written) this.log.info({ file: this.config.nfs.exportsFile, lines: outcome.text.split('\n').length - 1 }, 'exports rewritten, NFS server reloaded');
+      else this.log.debug({ file: this.config.nfs.exportsFile }, 'exports unchanged');
+    } catch (err) {
+      if (!this.closed) this.log.error({ err: (err as Error).message }, 'exports reconciliation failed; retrying next round');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.abort.abort();
+    await this.running;
+  }
+}
+
+let generation = 0;
+
+export const exportsKind: ServiceKind = {
+  name: 'exports',
+  // Without nfs.network nothing may be exported, so there is nothing to reconcile.
+  enabled: (config) => config.nfs.network !== null,
+  settings: () => ({ generation: ++generation }),
+  create: (context: ServiceContext) => new ExportsReconciler(context.config, context.log),
+};
