@@ -101,6 +101,11 @@ export async function rpcCall(target: RpcTarget, procedure: RpcProcedure, option
     };
     const onAbort = () => finish(new BeError('E_NET', `${procedure.label} to ${where}: aborted`));
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted while the socket was being bound.
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
 
     const send = () => {
       tries++;
