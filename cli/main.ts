@@ -5,12 +5,27 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isBeError } from '../src/errors.js';
+import * as bootnfs from './bootnfs.js';
 import { collect } from './common.js';
-import { register as registerConfig } from './config.js';
-import { register as registerLeases } from './leases.js';
-import { register as registerServe } from './serve.js';
-import { register as registerStatus } from './status.js';
-import { register as registerWol } from './wol.js';
+import * as config from './config.js';
+import * as create from './create.js';
+import * as destroy from './destroy.js';
+import * as exports from './exports.js';
+import * as fstab from './fstab.js';
+import * as leases from './leases.js';
+import * as list from './list.js';
+import * as mount from './mount.js';
+import * as nfshandle from './nfshandle.js';
+import * as serve from './serve.js';
+import * as sharenfs from './sharenfs.js';
+import * as status from './status.js';
+import * as umount from './umount.js';
+import * as unsharenfs from './unsharenfs.js';
+import * as vm from './vm.js';
+import * as wol from './wol.js';
+
+/** In the order `be --help` lists them: the appliance, then the talk's boot-environment life cycle. */
+const commands = [serve, status, list, create, mount, umount, destroy, sharenfs, unsharenfs, exports, fstab, nfshandle, bootnfs, vm, wol, leases, config];
 
 export function buildProgram(): Command {
   const program = new Command('be')
@@ -19,11 +34,7 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'override a configuration key, e.g. --set tftp.port=6969 (repeatable)', collect, [])
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
-  registerServe(program);
-  registerStatus(program);
-  registerWol(program);
-  registerConfig(program);
-  registerLeases(program);
+  for (const command of commands) command.register(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

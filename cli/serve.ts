@@ -45,6 +45,15 @@ export function register(program: Command): void {
         services: supervisor.names,
         commands: supervisor.commands.methods,
       }));
+      supervisor.commands.register('timeline.get', (params) =>
+        typeof params.host === 'string' ? (supervisor.timelines.get(params.host) ?? null) : supervisor.timelines.all(),
+      );
+      // Steps seen by other processes: `be wol` and `be bootpxe --wake` report the wake-up here.
+      supervisor.commands.register('timeline.record', (params) => {
+        if (params.step !== 'wol' || typeof params.mac !== 'string') throw new BeError('E_USAGE', 'timeline.record takes {step: "wol", mac}');
+        supervisor.timelines.record({ step: 'wol', mac: params.mac, at: Date.now(), ...(typeof params.detail === 'string' ? { detail: params.detail } : {}) });
+        return null;
+      });
       try {
         await supervisor.start(loaded.config);
         const failure = await supervisor.done;

@@ -1,5 +1,6 @@
 /** `be wol TARGET...`: wake machines by MAC or by host name. */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../src/config/schema.js';
 import { isIPv4 } from '../src/net.js';
 import { configFrom, integer } from './common.js';
 
@@ -14,6 +15,22 @@ interface WolOptions {
 function address(text: string): string {
   if (!isIPv4(text)) throw new InvalidArgumentError('expected an IPv4 address such as 255.255.255.255 or 10.99.0.255');
   return text;
+}
+
+/**
+ * Tell a running appliance, if there is one, that these machines were woken: the first step of their
+ * boot timeline. Best effort: without an appliance this costs one failed connect.
+ */
+export async function reportWakeUps(config: Config, targets: readonly { mac: string }[]): Promise<void> {
+  if (!config.server.control) return;
+  const [{ callAppliance }, { controlSocketPath }] = await Promise.all([import('../services/control/client.js'), import('../services/control/server.js')]);
+  for (const { mac } of targets) {
+    try {
+      await callAppliance(controlSocketPath(config), 'timeline.record', { step: 'wol', mac }, 1000);
+    } catch {
+      return; // no appliance: nothing to tell
+    }
+  }
 }
 
 export function register(program: Command): void {
@@ -56,5 +73,6 @@ export function register(program: Command): void {
       for (const t of resolved) {
         process.stdout.write(`magic packet for ${t.host ? `${t.host} (${t.mac})` : t.mac} via ${destination}:${port}\n`);
       }
+      await reportWakeUps(config, resolved);
     });
 }

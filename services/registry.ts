@@ -1,4 +1,6 @@
 /** Every kind of service `be serve` can run, in start order. Later capabilities add theirs here. */
+import { guestsKind } from './bhyve/vmtab.js';
+import { controlKind } from './control/server.js';
 import { dhcpKind } from './dhcp/service.js';
 import { exportsKind } from './nfs/service.js';
 import type { ServiceKind } from './service.js';
@@ -6,4 +8,5 @@ import { tftpKind } from './tftp/service.js';
 
 // DHCP starts after TFTP, so no client is told about a boot file before it can be fetched.
 // The exports reconciler has no sockets; it goes last so a bad inventory never delays the boot servers.
-export const serviceKinds: readonly ServiceKind[] = [tftpKind, dhcpKind, exportsKind];
+// Guests start once their exports are written; the control socket opens once everything it can command is up.
+export const serviceKinds: readonly ServiceKind[] = [tftpKind, dhcpKind, exportsKind, guestsKind, controlKind];

@@ -5,6 +5,7 @@
  * and the supervisor stops the whole appliance.
  */
 import type { Config } from '../src/config/schema.js';
+import type { BootEvent } from '../src/boot/timeline.js';
 import type { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 
@@ -21,6 +22,8 @@ export interface ServiceContext {
   fail(err: Error): void;
   /** Commands the running appliance answers (the control socket serves them to `be` commands). */
   commands: CommandBus;
+  /** Report a step of a machine's network boot (`be status HOST`, `be bootpxe --follow`). */
+  bootEvent(event: Omit<BootEvent, 'at'>): void;
 }
 
 /** How the supervisor learns about a kind of service. */

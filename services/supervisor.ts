@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../src/config/schema.js';
 import { BeError } from '../src/errors.js';
+import { Timelines } from '../src/boot/timeline.js';
 import { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 import type { Service, ServiceKind } from './service.js';
@@ -21,6 +22,9 @@ export class Supervisor {
   private readonly running = new Map<string, Running>();
   /** Shared by every service: the commands the appliance answers. */
   readonly commands = new CommandBus();
+  /** Shared by every service: what each machine's network boot has done so far. */
+  readonly timelines = new Timelines((mac) => this.current?.hosts.find((h) => h.mac === mac)?.name);
+  private current: Config | undefined;
   private stopping: Promise<void> | undefined;
   private settle!: (failure: Error | undefined) => void;
   /** Resolves when the appliance has stopped: with the error that stopped it, or undefined after stop(). */
@@ -49,6 +53,7 @@ export class Supervisor {
 
   /** Start every wanted service, in order; if one fails, close those already started and rethrow. */
   async start(config: Config): Promise<void> {
+    this.current = config;
     for (const kind of this.wanted(config)) {
       try {
         await this.launch(kind, config);
@@ -66,6 +71,7 @@ export class Supervisor {
   /** Apply a new configuration: keep unchanged services, restart changed ones, start or stop the rest. */
   async reload(config: Config): Promise<void> {
     if (this.stopping) return;
+    this.current = config;
     const wanted = this.wanted(config);
     for (const [name, entry] of [...this.running]) {
       const still = wanted.find((k) => k.name === name);
@@ -121,7 +127,13 @@ export class Supervisor {
 
   private async launch(kind: ServiceKind, config: Config): Promise<void> {
     const log = this.log.child({ svc: kind.name });
-    const service = kind.create({ config, log, fail: (err) => this.fail(err), commands: this.commands });
+    const service = kind.create({
+      config,
+      log,
+      fail: (err) => this.fail(err),
+      commands: this.commands,
+      bootEvent: (event) => this.timelines.record({ ...event, at: Date.now() }),
+    });
     await service.start();
     this.running.set(kind.name, { kind, service, settings: kind.settings(config), config });
   }

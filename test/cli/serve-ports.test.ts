@@ -34,13 +34,13 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
     const child = lan.spawn('server', ['node', beMain, 'serve', ...overrides]);
     const out = new LineWatcher(child.stdout);
     const running = JSON.parse(await out.next(/appliance running/));
-    expect(running.enabled).toEqual(['tftp', 'dhcp']);
+    expect(running.enabled).toEqual(['tftp', 'dhcp', 'control']);
     expect(out.lines.join('\n')).toMatch(/"config":"[^"]*config\/default\.yaml"/);
     child.kill('SIGTERM');
     const result = await child;
     expect(result.exitCode).toBe(0);
     expect(String(result.stderr)).toBe('');
-    expect(out.lines.filter((line) => /service stopped/.test(line)).map((line) => JSON.parse(line).svc)).toEqual(['dhcp', 'tftp']);
+    expect(out.lines.filter((line) => /service stopped/.test(line)).map((line) => JSON.parse(line).svc)).toEqual(['control', 'dhcp', 'tftp']);
   });
 
   it('as a user who may not bind port 69 fails with one line naming the port and the fix', async () => {
