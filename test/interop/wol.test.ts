@@ -2,7 +2,11 @@
  * Wake-on-LAN on the wire: `be wol` in one namespace, tcpdump in another on the same bridge, and the
  * Debian `wakeonlan` (UDP) and `etherwake` (raw Ethernet, type 0x0842) tools as references.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineWatcher } from '../lan/lines.js';
 import { startCapture } from '../lan/capture.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
@@ -84,6 +88,23 @@ describe.skipIf(peers.skip)('be wol on the wire', () => {
     expect(result.exitCode).toBe(0);
     const [frame] = await capture.frames();
     expect(frame?.udp).toMatchObject({ dstIp: '10.99.0.255', dstPort: 4000 });
+  });
+
+  it('tells a running appliance, whose timeline for the host then starts with the wake-up', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'be-wol-state-'));
+    const flags = ['--set', `server.stateDir=${state}`, '--set', 'tftp.enabled=false', '--set', 'dhcp.enabled=false', '--set', 'hosts.0.name=head', '--set', `hosts.0.mac=${target}`];
+    const serve = lan.spawn('sender', ['node', beMain, ...flags, 'serve']);
+    try {
+      await new LineWatcher(serve.stdout).next(/appliance running/);
+      expect((await beWol(...flags, 'wol', 'head')).exitCode).toBe(0);
+      const status = await beWol(...flags, 'status', 'head', '--json');
+      expect(JSON.parse(String(status.stdout))).toMatchObject({ key: 'head', host: 'head', mac: target, events: [{ step: 'wol', mac: target }] });
+      expect(String((await beWol(...flags, 'status', target)).stdout)).toMatch(/^head 02:01:02:03:04:05\n\+ +0\.0 s  Wake-on-LAN sent$/);
+    } finally {
+      serve.kill('SIGTERM');
+      await serve;
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
   it('says in one line when the broadcast has no route', async () => {
