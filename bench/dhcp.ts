@@ -18,6 +18,10 @@ import { machine, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const seconds = Number(process.env.BENCH_DHCP_SECONDS ?? 4);
+/** Probing knobs: a fixed list of rates and/or one server; a probe prints but does not write RESULTS.md. */
+const probeRates = process.env.BENCH_DHCP_RATES?.split(',').map(Number);
+const probeServers = process.env.BENCH_DHCP_SERVERS?.split(',') as ServerName[] | undefined;
+const probing = probeRates !== undefined || probeServers !== undefined;
 const id = `be${process.pid}-dhcpbench`;
 const serverNs = `${id}-srv`;
 const clientNs = `${id}-cli`;
@@ -125,7 +129,7 @@ interface Scenario {
 async function ladder(server: ServerName, scenario: Scenario): Promise<{ best: Step | undefined; steps: Step[] }> {
   const steps: Step[] = [];
   let best: Step | undefined;
-  for (const rate of scenario.rates) {
+  for (const rate of probeRates ?? scenario.rates) {
     const dir = mkdtempSync(join(tmpdir(), 'be-bench-dhcp-'));
     const child = startServer(server, dir);
     try {
@@ -155,8 +159,9 @@ async function main(): Promise<void> {
   const verdicts: string[] = [];
   try {
     for (const scenario of scenarios) {
-      const be = await ladder('be', scenario);
-      const dnsmasq = await ladder('dnsmasq', scenario);
+      const skip = { best: undefined, steps: [] };
+      const be = !probeServers || probeServers.includes('be') ? await ladder('be', scenario) : skip;
+      const dnsmasq = !probeServers || probeServers.includes('dnsmasq') ? await ladder('dnsmasq', scenario) : skip;
       const fmt = (r: { best: Step | undefined; steps: Step[] }) =>
         r.best ? `${r.best.perSecond.toFixed(0)}/s (offered ${r.best.rate}/s, ${(r.best.dropRatio * 100).toFixed(2)} % drops)` : 'none below 0.1 % drops';
       const ratio = be.best && dnsmasq.best ? be.best.perSecond / dnsmasq.best.perSecond : NaN;
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine()}; measured ${new Date().toISOString().slice(0, 10)}.`,
   ].join('\n');
-  writeSection('DHCP', body);
+  if (!probing) writeSection('DHCP', body);
   process.stdout.write(`${body}\n`);
 }
 

@@ -7,7 +7,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { requestInfo, type RequestInfo } from '../../src/dhcp/info.js';
 import { LeaseTable } from '../../src/dhcp/leases.js';
-import { bytesToHex, encodeValue, optionByName, OptionValueError } from '../../src/dhcp/options.js';
+import { bytesToHex, encodeValue, ipToBytes, optionByName, OptionValueError } from '../../src/dhcp/options.js';
 import {
   BOOTREPLY,
   BOOTREQUEST,
@@ -114,7 +114,10 @@ export class DhcpServer {
   readonly table: LeaseTable;
   private readonly hostsByMac = new Map<string, DhcpHost>();
   private readonly reservedIps = new Map<string, DhcpHost>();
-  private readonly extra: DhcpOption[];
+  /** Encoded once: lease times (51, 58, 59), then network options (1, 28, 3, 6) with dhcp.options merged in. */
+  private readonly leaseOptions: DhcpOption[];
+  private readonly networkOptions: DhcpOption[];
+  private readonly serverIdOption: Uint8Array;
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private exhaustedWarnedAt = -Infinity;
@@ -129,11 +132,24 @@ export class DhcpServer {
       if (host.ip) this.reservedIps.set(host.ip, host);
     }
     this.table = new LeaseTable({ range: options.range, exclude: [options.serverAddress, ...this.reservedIps.keys()] });
-    this.extra = Object.entries(options.extraOptions).map(([name, value]) => {
+    const encode = (name: string, value: unknown): DhcpOption => {
       const spec = optionByName(name);
       if (!spec) throw new Error(`dhcp.options.${name}: no such option`);
       return { code: spec.code, data: encodeValue(spec, value) };
-    });
+    };
+    const { t1, t2 } = timers(options.leaseTime);
+    this.leaseOptions = [encode('leaseTime', options.leaseTime), encode('renewalTime', t1), encode('rebindingTime', t2)];
+    this.networkOptions = [encode('subnetMask', options.subnet.netmask), encode('broadcastAddress', options.subnet.broadcast)];
+    if (options.router) this.networkOptions.push(encode('router', [options.router]));
+    if (options.dns.length > 0) this.networkOptions.push(encode('dns', [...options.dns]));
+    // dhcp.options replace a computed option of the same code (e.g. renewalTime) or come after them.
+    for (const [name, value] of Object.entries(options.extraOptions)) {
+      const extra = encode(name, value);
+      const list = [this.leaseOptions, this.networkOptions].find((l) => l.some((o) => o.code === extra.code));
+      if (list) list[list.findIndex((o) => o.code === extra.code)] = extra;
+      else this.networkOptions.push(extra);
+    }
+    this.serverIdOption = ipToBytes(options.serverAddress);
   }
 
   /** Replays the journal, then binds the sockets; undoes what it opened on failure. */
@@ -435,7 +451,7 @@ export class DhcpServer {
     log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
     if (viaProxyPort) {
       // PXE spec: the boot server answers the client where it asked from (it has an address by now).
-      this.sendTo(reply, packet, rinfo.address, rinfo.port, this.proxySocket!);
+      if (this.proxySocket) this.sendTo(reply, packet, rinfo.address, rinfo.port, this.proxySocket);
     } else {
       this.send(reply, packet);
     }
@@ -461,8 +477,7 @@ export class DhcpServer {
       file: '',
       options: [],
     };
-    setOption(reply, 'messageType', type);
-    setOption(reply, 'serverId', this.options.serverAddress);
+    reply.options.push({ code: 53, data: Uint8Array.of(type) }, { code: 54, data: this.serverIdOption });
     return reply;
   }
 
@@ -477,19 +492,8 @@ export class DhcpServer {
     const reply = this.baseReply(request, type);
     reply.yiaddr = yiaddr;
     if (type === MessageType.ACK && request.ciaddr !== '0.0.0.0') reply.ciaddr = request.ciaddr;
-    if (withLease) {
-      const { t1, t2 } = timers(this.options.leaseTime);
-      setOption(reply, 'leaseTime', this.options.leaseTime);
-      setOption(reply, 'renewalTime', t1);
-      setOption(reply, 'rebindingTime', t2);
-    }
-    if (this.options.mode === 'authoritative') {
-      setOption(reply, 'subnetMask', this.options.subnet.netmask);
-      setOption(reply, 'broadcastAddress', this.options.subnet.broadcast);
-      if (this.options.router) setOption(reply, 'router', [this.options.router]);
-      if (this.options.dns.length > 0) setOption(reply, 'dns', [...this.options.dns]);
-      for (const o of this.extra) setRaw(reply, o.code, o.data);
-    }
+    if (withLease) reply.options.push(...this.leaseOptions);
+    if (this.options.mode === 'authoritative') reply.options.push(...this.networkOptions);
     if (boot.boot) {
       if (boot.vendorClass) setOption(reply, 'vendorClass', boot.vendorClass);
       if (boot.nextServer) {
@@ -526,7 +530,8 @@ export class DhcpServer {
       // entry made from chaddr, which Node cannot write, so we broadcast (RFC 2131 allows it).
       address = this.options.broadcastAddress;
     }
-    this.sendTo(reply, request, address, port, this.socket!);
+    if (this.socket) this.sendTo(reply, request, address, port, this.socket);
+    // else: closed while this request waited for the journal; the client will retry
   }
 
   private sendTo(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: Socket): void {

@@ -37,6 +37,9 @@ export interface RequestInfo {
   relay: { giaddr: string; agentInfo: Uint8Array | undefined } | undefined;
 }
 
+const text = new TextDecoder();
+const hex = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /**
  * RFC 3004 §4: user class data is a list of (length, bytes) items, each at least one byte. Returns
  * undefined when the bytes are not such a list (iPXE sends "iPXE" bare: 'i' = 105 overruns it).
@@ -47,7 +50,7 @@ export function parseRfc3004(data: Uint8Array): string[] | undefined {
   while (i < data.length) {
     const length = data[i]!;
     if (length === 0 || i + 1 + length > data.length) return undefined;
-    items.push(new TextDecoder().decode(data.subarray(i + 1, i + 1 + length)));
+    items.push(text.decode(data.subarray(i + 1, i + 1 + length)));
     i += 1 + length;
   }
   return items.length > 0 ? items : undefined;
@@ -56,7 +59,7 @@ export function parseRfc3004(data: Uint8Array): string[] | undefined {
 /** Reads the request once. Throws OptionValueError when an option the policy relies on is malformed. */
 export function requestInfo(packet: DhcpPacket): RequestInfo {
   const mac =
-    packet.htype === 1 && packet.hlen === 6 ? Array.from(packet.chaddr, (b) => b.toString(16).padStart(2, '0')).join(':') : undefined;
+    packet.htype === 1 && packet.hlen === 6 ? Array.from(packet.chaddr, (b) => hex[b]!).join(':') : undefined;
   const clientId = getOption(packet, 'clientId');
   const clientKey = clientId && clientId.length > 0 ? `id:${bytesToHex(clientId)}` : `hw:${packet.htype}:${bytesToHex(packet.chaddr)}`;
   const userClassRaw = getOption(packet, 'userClass');
@@ -65,7 +68,7 @@ export function requestInfo(packet: DhcpPacket): RequestInfo {
   if (userClassRaw && userClassRaw.length > 0) {
     const items = parseRfc3004(userClassRaw);
     userClassRfc3004 = items !== undefined;
-    userClasses = items ?? [new TextDecoder().decode(userClassRaw)];
+    userClasses = items ?? [text.decode(userClassRaw)];
   }
   const vendorClass = getOption(packet, 'vendorClass');
   // iPXE sends its user class as a plain string; match by substring (FREEBSD.md, firmware facts).

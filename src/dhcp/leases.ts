@@ -36,6 +36,23 @@ export interface PoolSpec {
   exclude: readonly string[];
 }
 
+/**
+ * Dotted quad → integer without validation: every address reaching the table was validated where it
+ * entered (decoded from 4 bytes, config schema, parseRecord). The regex-checked ipv4ToInt showed in profiles.
+ */
+function toInt(ip: string): number {
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+    } else part = part * 10 + (c - 48);
+  }
+  return (n * 256 + part) >>> 0;
+}
+
 /** How long an offer holds an address for its client (RFC 2131 §4.3.1 leaves it to the server). */
 export const OFFER_HOLD_MS = 30_000;
 
@@ -62,17 +79,17 @@ export class LeaseTable {
   }
 
   inRange(ip: string): boolean {
-    const n = ipv4ToInt(ip);
+    const n = toInt(ip);
     return n >= this.start && n <= this.end;
   }
 
   /** Replays one journal record (seconds in the record, milliseconds here). */
   apply(record: LeaseRecord): void {
-    const n = ipv4ToInt(record.ip);
+    const n = toInt(record.ip);
     switch (record.op) {
       case 'bind': {
         const previous = this.byClient.get(record.client);
-        if (previous && previous.ip !== record.ip) this.dropIp(ipv4ToInt(previous.ip), record.client);
+        if (previous && previous.ip !== record.ip) this.dropIp(toInt(previous.ip), record.client);
         const holder = this.byIp.get(n);
         if (holder && holder.client !== record.client) this.byClient.delete(holder.client);
         const lease: Lease = { ip: record.ip, client: record.client, mac: record.mac, host: record.host, expires: record.expires * 1000, state: 'bound' };
@@ -110,7 +127,7 @@ export class LeaseTable {
   }
 
   holderOf(ip: string, now: number): Lease | undefined {
-    const lease = this.byIp.get(ipv4ToInt(ip));
+    const lease = this.byIp.get(toInt(ip));
     return lease && lease.state === 'bound' && lease.expires > now ? lease : undefined;
   }
 
@@ -119,7 +136,7 @@ export class LeaseTable {
    * not bound to or offered to someone else.
    */
   availableFor(ip: string, client: string, now: number, reserved = false): boolean {
-    const n = ipv4ToInt(ip);
+    const n = toInt(ip);
     if (!reserved && (this.excluded.has(n) || n < this.start || n > this.end)) return false;
     const until = this.declined.get(n);
     if (until !== undefined && until > now) return false;
@@ -167,7 +184,7 @@ export class LeaseTable {
 
   offer(client: string, ip: string, now: number): void {
     this.clearOffer(client);
-    const n = ipv4ToInt(ip);
+    const n = toInt(ip);
     this.offers.set(client, { ip: n, expires: now + OFFER_HOLD_MS });
     this.offeredIp.set(n, client);
   }
@@ -192,7 +209,7 @@ export class LeaseTable {
 
   /** Every lease, for `be leases` and for compaction. */
   leases(): Lease[] {
-    return [...this.byIp.values()].sort((a, b) => ipv4ToInt(a.ip) - ipv4ToInt(b.ip));
+    return [...this.byIp.values()].sort((a, b) => toInt(a.ip) - toInt(b.ip));
   }
 
   /** The records that rebuild this table: the compacted journal. Leases expired before `now` are dropped. */

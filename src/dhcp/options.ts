@@ -189,11 +189,8 @@ function intBytes(spec: OptionSpec, value: unknown, size: 1 | 2 | 4, signed = fa
     throw new OptionValueError(`option ${spec.code} (${spec.name}) must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  if (size === 1) view.setUint8(0, value);
-  else if (size === 2) view.setUint16(0, value);
-  else if (signed) view.setInt32(0, value);
-  else view.setUint32(0, value);
+  const bits = value >>> 0; // two's complement for negative i32
+  for (let i = 0; i < size; i++) out[i] = (bits >>> (8 * (size - 1 - i))) & 255;
   return out;
 }
 

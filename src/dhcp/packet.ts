@@ -117,7 +117,8 @@ function readOptionField(buf: Uint8Array, start: number, end: number, field: str
       );
     }
     const list = into.get(code);
-    const data = buf.slice(i + 2, i + 2 + length);
+    // A view, not a copy: a decoded packet shares the datagram's memory (copying every option showed in GC profiles).
+    const data = buf.subarray(i + 2, i + 2 + length);
     if (list) list.push(data);
     else into.set(code, [data]);
     i += 2 + length;
@@ -187,6 +188,7 @@ export function decodePacket(buf: Uint8Array): DhcpPacket {
 }
 
 function writeIp(out: Uint8Array, offset: number, text: string, field: string): void {
+  if (text === '0.0.0.0') return; // the output starts zeroed; most address fields are empty
   const parts = text.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
     throw new DhcpEncodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`);
@@ -220,9 +222,71 @@ export interface EncodeOptions {
   maxLength?: number;
 }
 
+/** Bytes the options take as TLVs, counting the extra headers of RFC 3396 splits. */
+function tlvLength(options: readonly DhcpOption[]): number {
+  let n = 0;
+  for (const { data } of options) n += data.length + 2 * Math.max(1, Math.ceil(data.length / 255));
+  return n;
+}
+
+function writeHeader(out: Uint8Array, packet: DhcpPacket): void {
+  out[0] = packet.op;
+  out[1] = packet.htype;
+  out[2] = packet.hlen;
+  out[3] = packet.hops;
+  const xid = packet.xid >>> 0;
+  out[4] = xid >>> 24;
+  out[5] = (xid >>> 16) & 255;
+  out[6] = (xid >>> 8) & 255;
+  out[7] = xid & 255;
+  out[8] = (packet.secs >>> 8) & 255;
+  out[9] = packet.secs & 255;
+  out[10] = (packet.flags >>> 8) & 255;
+  out[11] = packet.flags & 255;
+  writeIp(out, 12, packet.ciaddr, 'ciaddr');
+  writeIp(out, 16, packet.yiaddr, 'yiaddr');
+  writeIp(out, 20, packet.siaddr, 'siaddr');
+  writeIp(out, 24, packet.giaddr, 'giaddr');
+  out.set(packet.chaddr, 28);
+  out[236] = 0x63; // magic cookie 99.130.83.99
+  out[237] = 0x82;
+  out[238] = 0x53;
+  out[239] = 0x63;
+}
+
 /** Packet → bytes; throws DhcpEncodeError when a field or the options do not fit. */
 export function encodePacket(packet: DhcpPacket, encodeOptions: EncodeOptions = {}): Uint8Array {
   const maxLength = Math.max(DEFAULT_MAX_MESSAGE, encodeOptions.maxLength ?? DEFAULT_MAX_MESSAGE);
+  // Fast path, the usual case: everything fits in the options field, each option is written in place.
+  const length = tlvLength(packet.options);
+  if (length <= maxLength - OPTIONS_OFFSET - 1 && packet.chaddr.length <= 16 && packet.sname.length <= SNAME_LENGTH / 4 && packet.file.length <= FILE_LENGTH / 4) {
+    const out = new Uint8Array(Math.max(MIN_MESSAGE_LENGTH, OPTIONS_OFFSET + length + 1));
+    writeHeader(out, packet);
+    if (packet.sname) out.set(utf8Encoder.encode(packet.sname), SNAME_OFFSET);
+    if (packet.file) out.set(utf8Encoder.encode(packet.file), FILE_OFFSET);
+    let at = OPTIONS_OFFSET;
+    for (const { code, data } of packet.options) {
+      if (code === 0 || code === 255 || code === Code.overload) {
+        throw new DhcpEncodeError(`option ${code} cannot be set directly: pad, end and overload belong to the codec`);
+      }
+      let from = 0;
+      do {
+        const piece = data.length - from > 255 ? 255 : data.length - from;
+        out[at] = code;
+        out[at + 1] = piece;
+        out.set(data.subarray(from, from + piece), at + 2);
+        at += 2 + piece;
+        from += 255;
+      } while (from < data.length);
+    }
+    out[at] = 255;
+    return out;
+  }
+  return encodeSlow(packet, maxLength);
+}
+
+/** Packets whose options need the file and sname fields (overload), or whose names are long. */
+function encodeSlow(packet: DhcpPacket, maxLength: number): Uint8Array {
   const chunks = tlvChunks(packet.options);
   const sname = utf8Encoder.encode(packet.sname);
   const file = utf8Encoder.encode(packet.file);
