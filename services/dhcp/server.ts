@@ -38,6 +38,19 @@ export interface DhcpHost extends BootHost {
   env: BootEnvironment | undefined;
 }
 
+export interface PoolSpec {
+  subnet: Subnet;
+  range: { start: string; end: string } | null;
+  router: string | null;
+  dns: readonly string[];
+}
+
+/** One network the server hands out addresses on: its table and its pre-encoded options. */
+interface Pool extends PoolSpec {
+  table: LeaseTable;
+  networkOptions: DhcpOption[];
+}
+
 export interface DhcpServerOptions {
   mode: 'authoritative' | 'proxy';
   /** Bind address (0.0.0.0: every interface, needed to receive broadcasts). */
@@ -54,10 +67,13 @@ export interface DhcpServerOptions {
   broadcastAddress: string;
   /** Our address: option 54, siaddr. */
   serverAddress: string;
+  /** The pool of the directly attached network (requests with giaddr 0). */
   subnet: Subnet;
   range: { start: string; end: string } | null;
   router: string | null;
   dns: readonly string[];
+  /** Pools of networks behind DHCP relays, chosen by giaddr (dhcp.pools). */
+  relayPools?: readonly PoolSpec[];
   /** Seconds. */
   leaseTime: number;
   declineTime: number;
@@ -111,12 +127,11 @@ export class DhcpServer {
   private socket: Socket | undefined;
   private proxySocket: Socket | undefined;
   private journal: Journal | undefined;
-  readonly table: LeaseTable;
+  private readonly pools: Pool[];
   private readonly hostsByMac = new Map<string, DhcpHost>();
   private readonly reservedIps = new Map<string, DhcpHost>();
   /** Encoded once: lease times (51, 58, 59), then network options (1, 28, 3, 6) with dhcp.options merged in. */
   private readonly leaseOptions: DhcpOption[];
-  private readonly networkOptions: DhcpOption[];
   private readonly serverIdOption: Uint8Array;
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -131,7 +146,6 @@ export class DhcpServer {
       this.hostsByMac.set(host.mac, host);
       if (host.ip) this.reservedIps.set(host.ip, host);
     }
-    this.table = new LeaseTable({ range: options.range, exclude: [options.serverAddress, ...this.reservedIps.keys()] });
     const encode = (name: string, value: unknown): DhcpOption => {
       const spec = optionByName(name);
       if (!spec) throw new Error(`dhcp.options.${name}: no such option`);
@@ -139,17 +153,43 @@ export class DhcpServer {
     };
     const { t1, t2 } = timers(options.leaseTime);
     this.leaseOptions = [encode('leaseTime', options.leaseTime), encode('renewalTime', t1), encode('rebindingTime', t2)];
-    this.networkOptions = [encode('subnetMask', options.subnet.netmask), encode('broadcastAddress', options.subnet.broadcast)];
-    if (options.router) this.networkOptions.push(encode('router', [options.router]));
-    if (options.dns.length > 0) this.networkOptions.push(encode('dns', [...options.dns]));
+    const extras = Object.entries(options.extraOptions).map(([name, value]) => encode(name, value));
     // dhcp.options replace a computed option of the same code (e.g. renewalTime) or come after them.
-    for (const [name, value] of Object.entries(options.extraOptions)) {
-      const extra = encode(name, value);
-      const list = [this.leaseOptions, this.networkOptions].find((l) => l.some((o) => o.code === extra.code));
-      if (list) list[list.findIndex((o) => o.code === extra.code)] = extra;
-      else this.networkOptions.push(extra);
+    for (const extra of extras) {
+      const at = this.leaseOptions.findIndex((o) => o.code === extra.code);
+      if (at >= 0) this.leaseOptions[at] = extra;
     }
+    const exclude = [options.serverAddress, ...this.reservedIps.keys()];
+    const local: PoolSpec = { subnet: options.subnet, range: options.range, router: options.router, dns: options.dns };
+    this.pools = [local, ...(options.relayPools ?? [])].map((spec) => {
+      const networkOptions = [encode('subnetMask', spec.subnet.netmask), encode('broadcastAddress', spec.subnet.broadcast)];
+      if (spec.router) networkOptions.push(encode('router', [spec.router]));
+      if (spec.dns.length > 0) networkOptions.push(encode('dns', [...spec.dns]));
+      for (const extra of extras) {
+        if (this.leaseOptions.some((o) => o === extra)) continue;
+        const at = networkOptions.findIndex((o) => o.code === extra.code);
+        if (at >= 0) networkOptions[at] = extra;
+        else networkOptions.push(extra);
+      }
+      return { ...spec, table: new LeaseTable({ range: spec.range, exclude }), networkOptions };
+    });
     this.serverIdOption = ipToBytes(options.serverAddress);
+  }
+
+  /** The lease table of the directly attached network (tests, `be leases`). */
+  get table(): LeaseTable {
+    return this.pools[0]!.table;
+  }
+
+  /** The pool a request belongs to: by giaddr when relayed, else the local one; undefined: not ours. */
+  private poolFor(packet: DhcpPacket): Pool | undefined {
+    if (packet.giaddr === '0.0.0.0') return this.pools[0];
+    return this.pools.find((p) => inSubnet(packet.giaddr, p.subnet));
+  }
+
+  /** The pool whose network holds an address (journal replay), else the local one. */
+  private poolOfIp(ip: string): Pool {
+    return this.pools.find((p) => inSubnet(ip, p.subnet)) ?? this.pools[0]!;
   }
 
   /** Replays the journal, then binds the sockets; undoes what it opened on failure. */
@@ -160,10 +200,10 @@ export class DhcpServer {
           {
             file: this.options.leaseFile,
             log: this.options.log,
-            snapshot: () => this.table.snapshot(this.now()),
-            liveRecords: () => this.table.liveRecords,
+            snapshot: () => this.pools.flatMap((p) => p.table.snapshot(this.now())),
+            liveRecords: () => this.pools.reduce((n, p) => n + p.table.liveRecords, 0),
           },
-          (record) => this.table.apply(record),
+          (record) => this.poolOfIp(record.ip).table.apply(record),
         );
       }
       this.socket = await bindUdp({
@@ -191,7 +231,9 @@ export class DhcpServer {
       await this.close();
       throw err;
     }
-    this.sweepTimer = setInterval(() => this.table.sweepOffers(this.now()), 10_000);
+    this.sweepTimer = setInterval(() => {
+      for (const p of this.pools) p.table.sweepOffers(this.now());
+    }, 10_000);
     this.sweepTimer.unref();
     this.options.log.info(
       {
@@ -201,7 +243,8 @@ export class DhcpServer {
         server: this.options.serverAddress,
         subnet: `${this.options.subnet.network}/${this.options.subnet.prefix}`,
         range: this.options.range,
-        leases: this.table.leases().length,
+        relayPools: this.pools.length - 1,
+        leases: this.pools.reduce((n, p) => n + p.table.leases().length, 0),
       },
       'dhcp listening',
     );
@@ -287,45 +330,46 @@ export class DhcpServer {
   // ---- authoritative mode ----
 
   private async handleAuthoritative(packet: DhcpPacket, info: RequestInfo, log: RequestLog): Promise<void> {
-    const relayed = packet.giaddr !== '0.0.0.0';
-    if (relayed && !inSubnet(packet.giaddr, this.options.subnet)) {
+    const pool = this.poolFor(packet);
+    if (!pool) {
       log.debug({ giaddr: packet.giaddr }, 'relayed from a network we have no pool for: ignored');
       return;
     }
+    const table = pool.table;
     const host = this.hostOf(info);
     const now = this.now();
     switch (info.messageType) {
       case MessageType.DISCOVER: {
-        const ip = this.chooseAddress(info, host, now);
+        const ip = this.chooseAddress(pool, info, host, now);
         if (ip === undefined) {
-          this.warnExhausted(log);
+          this.warnExhausted(pool, log);
           return;
         }
-        this.table.offer(info.clientKey, ip, now);
+        table.offer(info.clientKey, ip, now);
         const boot = this.boot(info, host);
         log.debug({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
-        this.send(this.reply(packet, info, MessageType.OFFER, ip, boot, true), packet);
+        this.send(this.reply(packet, info, MessageType.OFFER, ip, boot, true, pool), packet);
         return;
       }
       case MessageType.REQUEST:
-        return this.onRequest(packet, info, host, now, log);
+        return this.onRequest(pool, packet, info, host, now, log);
       case MessageType.DECLINE: {
         if (info.serverId !== this.options.serverAddress || info.requestedAddress === undefined) return;
         const ip = info.requestedAddress;
-        const lease = this.table.holderOf(ip, now) ?? this.table.leaseOf(info.clientKey);
+        const lease = table.holderOf(ip, now) ?? table.leaseOf(info.clientKey);
         if (lease && lease.client !== info.clientKey) return;
         const record = { op: 'decline', ip, until: Math.ceil((now + this.options.declineTime * 1000) / 1000) } as const;
         // In memory first, so the very next DISCOVER already avoids it; no reply waits on the disk here.
-        this.table.apply(record);
+        table.apply(record);
         await this.journal?.append(record);
         log.warn({ ip, seconds: this.options.declineTime }, 'DHCPDECLINE: address in use by someone else; quarantined');
         return;
       }
       case MessageType.RELEASE: {
-        const lease = this.table.leaseOf(info.clientKey);
+        const lease = table.leaseOf(info.clientKey);
         if (!lease || lease.ip !== packet.ciaddr || lease.state !== 'bound') return;
         const record = { op: 'release', ip: lease.ip, client: info.clientKey } as const;
-        this.table.apply(record);
+        table.apply(record);
         await this.journal?.append(record);
         log.info({ ip: lease.ip }, 'DHCPRELEASE');
         return;
@@ -334,7 +378,7 @@ export class DhcpServer {
         // RFC 2131 §4.3.5: configuration without an address or lease time, sent to ciaddr.
         const boot = this.boot(info, host);
         log.info({ ciaddr: packet.ciaddr, boot: boot.reason }, 'DHCPACK (INFORM)');
-        this.send(this.reply(packet, info, MessageType.ACK, '0.0.0.0', boot, false), packet);
+        this.send(this.reply(packet, info, MessageType.ACK, '0.0.0.0', boot, false, pool), packet);
         return;
       }
       default:
@@ -343,29 +387,30 @@ export class DhcpServer {
   }
 
   /** The address a client should get: its reservation, else the lease table's choice. */
-  private chooseAddress(info: RequestInfo, host: DhcpHost | undefined, now: number): string | undefined {
-    if (host?.ip) return this.table.availableFor(host.ip, info.clientKey, now, true) ? host.ip : undefined;
+  private chooseAddress(pool: Pool, info: RequestInfo, host: DhcpHost | undefined, now: number): string | undefined {
+    if (host?.ip) return inSubnet(host.ip, pool.subnet) && pool.table.availableFor(host.ip, info.clientKey, now, true) ? host.ip : undefined;
     const requested = info.requestedAddress;
-    return this.table.allocate(info.clientKey, requested !== undefined && this.reservedIps.has(requested) ? undefined : requested, now);
+    return pool.table.allocate(info.clientKey, requested !== undefined && this.reservedIps.has(requested) ? undefined : requested, now);
   }
 
   /** Whether `ip` may be bound to this client now. */
-  private acceptable(ip: string, info: RequestInfo, host: DhcpHost | undefined, now: number): boolean {
-    if (host?.ip) return ip === host.ip && this.table.availableFor(ip, info.clientKey, now, true);
+  private acceptable(pool: Pool, ip: string, info: RequestInfo, host: DhcpHost | undefined, now: number): boolean {
+    if (host?.ip) return ip === host.ip && inSubnet(ip, pool.subnet) && pool.table.availableFor(ip, info.clientKey, now, true);
     if (this.reservedIps.has(ip)) return false;
-    return this.table.availableFor(ip, info.clientKey, now);
+    return pool.table.availableFor(ip, info.clientKey, now);
   }
 
   /** RFC 2131 §4.3.2: SELECTING, INIT-REBOOT, RENEWING and REBINDING. */
-  private async onRequest(packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Promise<void> {
+  private async onRequest(pool: Pool, packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Promise<void> {
     const ours = this.options.serverAddress;
+    const table = pool.table;
     let state: string;
     let ip: string;
     if (info.serverId !== undefined) {
       state = 'selecting';
       if (info.serverId !== ours) {
         // The client took another server's offer: forget ours, silently.
-        this.table.clearOffer(info.clientKey);
+        table.clearOffer(info.clientKey);
         log.debug({ server: info.serverId }, 'client chose another server');
         return;
       }
@@ -376,13 +421,13 @@ export class DhcpServer {
       state = 'init-reboot';
       ip = info.requestedAddress;
       // §4.3.2: NAK an address on the wrong network; with no record of the client, stay silent unless the address is free.
-      if (!inSubnet(ip, this.options.subnet)) return this.nak(packet, info, `requested ${ip} is not on this network`, log);
-      const known = this.table.leaseOf(info.clientKey);
+      if (!inSubnet(ip, pool.subnet)) return this.nak(packet, info, `requested ${ip} is not on this network`, log);
+      const known = table.leaseOf(info.clientKey);
       if (known && known.ip !== ip && !host?.ip) return this.nak(packet, info, `client's lease is ${known.ip}, not ${ip}`, log);
     } else if (packet.ciaddr !== '0.0.0.0') {
       state = 'renewing';
       ip = packet.ciaddr;
-      if (!inSubnet(ip, this.options.subnet)) {
+      if (!inSubnet(ip, pool.subnet)) {
         log.debug({ ciaddr: ip }, 'renewal for an address on another network: not ours, silent');
         return;
       }
@@ -390,8 +435,8 @@ export class DhcpServer {
       log.debug('REQUEST with neither server id, requested address nor ciaddr: ignored');
       return;
     }
-    if (!this.acceptable(ip, info, host, now)) {
-      if (state === 'init-reboot' && !this.table.leaseOf(info.clientKey) && !this.table.holderOf(ip, now) && !host?.ip && !this.table.inRange(ip)) {
+    if (!this.acceptable(pool, ip, info, host, now)) {
+      if (state === 'init-reboot' && !table.leaseOf(info.clientKey) && !table.holderOf(ip, now) && !host?.ip && !table.inRange(ip)) {
         log.debug({ ip }, 'INIT-REBOOT for an address outside our pool and no record: silent (RFC 2131 §4.3.2)');
         return;
       }
@@ -399,11 +444,11 @@ export class DhcpServer {
     }
     const expires = Math.floor(now / 1000) + this.options.leaseTime;
     const record = { op: 'bind', ip, client: info.clientKey, mac: info.mac, host: host?.name, expires } as const;
-    this.table.apply(record);
+    table.apply(record);
     if (this.journal) await this.journal.append(record);
     const boot = this.boot(info, host);
     log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
-    this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true), packet);
+    this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
   }
 
   private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
@@ -416,13 +461,13 @@ export class DhcpServer {
     this.send(reply, packet, true);
   }
 
-  private warnExhausted(log: RequestLog): void {
+  private warnExhausted(pool: Pool, log: RequestLog): void {
     const now = this.now();
     if (now - this.exhaustedWarnedAt < 60_000) {
       this.exhaustedSuppressed++;
       return;
     }
-    log.warn({ range: this.options.range, suppressed: this.exhaustedSuppressed }, 'address pool exhausted: no offer made (warned at most once a minute)');
+    log.warn({ range: pool.range, suppressed: this.exhaustedSuppressed }, 'address pool exhausted: no offer made (warned at most once a minute)');
     this.exhaustedWarnedAt = now;
     this.exhaustedSuppressed = 0;
   }
@@ -446,7 +491,7 @@ export class DhcpServer {
       return;
     }
     const replyType = type === MessageType.DISCOVER ? MessageType.OFFER : MessageType.ACK;
-    const reply = this.reply(packet, info, replyType, '0.0.0.0', boot, false);
+    const reply = this.reply(packet, info, replyType, '0.0.0.0', boot, false, undefined);
     if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
     log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
     if (viaProxyPort) {
@@ -488,12 +533,12 @@ export class DhcpServer {
     if (info.relay?.agentInfo) setRaw(reply, 82, info.relay.agentInfo);
   }
 
-  private reply(request: DhcpPacket, info: RequestInfo, type: number, yiaddr: string, boot: BootAnswer, withLease: boolean): DhcpPacket {
+  private reply(request: DhcpPacket, info: RequestInfo, type: number, yiaddr: string, boot: BootAnswer, withLease: boolean, pool: Pool | undefined): DhcpPacket {
     const reply = this.baseReply(request, type);
     reply.yiaddr = yiaddr;
     if (type === MessageType.ACK && request.ciaddr !== '0.0.0.0') reply.ciaddr = request.ciaddr;
     if (withLease) reply.options.push(...this.leaseOptions);
-    if (this.options.mode === 'authoritative') reply.options.push(...this.networkOptions);
+    if (pool) reply.options.push(...pool.networkOptions);
     if (boot.boot) {
       if (boot.vendorClass) setOption(reply, 'vendorClass', boot.vendorClass);
       if (boot.nextServer) {

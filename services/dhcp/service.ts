@@ -5,7 +5,8 @@ import type { BootEnvironment } from '../../src/dhcp/policy.js';
 import { BeError } from '../../src/errors.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
-import { inSubnet, servedNetwork } from './network.js';
+import { parseCidr } from '../../src/net.js';
+import { inSubnet, servedNetwork, subnetOf } from './network.js';
 import { DhcpServer, type DhcpHost, type DhcpServerOptions } from './server.js';
 
 /** Until boot environments are discovered, a host's environment comes from its config entry. */
@@ -26,6 +27,19 @@ export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
       log.warn('dhcp: authoritative mode with no dhcp.range and no hosts[].ip: no client can get an address');
     }
   }
+  const relayPools = dhcp.pools.map((p, index) => {
+    const cidr = parseCidr(p.subnet);
+    const subnet = subnetOf(cidr.network, cidr.prefix);
+    for (const [key, ip] of [['start', p.range.start], ['end', p.range.end]] as const) {
+      if (!inSubnet(ip, subnet)) throw new BeError('E_CONFIG', `dhcp.pools[${index}].range.${key} ${ip} is not in its subnet ${p.subnet}`);
+    }
+    return { subnet, range: p.range, router: p.router, dns: p.dns ?? dhcp.dns };
+  });
+  config.hosts.forEach((h, index) => {
+    if (h.ip !== undefined && dhcp.mode === 'authoritative' && ![net.subnet, ...relayPools.map((p) => p.subnet)].some((s) => inSubnet(h.ip!, s))) {
+      throw new BeError('E_CONFIG', `hosts[${index}].ip ${h.ip} (${h.name}) is on no network this DHCP server serves (${net.subnet.network}/${net.subnet.prefix}${relayPools.map((p) => `, ${p.subnet.network}/${p.subnet.prefix}`).join('')})`);
+    }
+  });
   const hosts: DhcpHost[] = config.hosts.map((h) => ({
     name: h.name,
     mac: h.mac,
@@ -45,6 +59,7 @@ export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
     serverAddress: net.address,
     subnet: net.subnet,
     range: dhcp.range,
+    relayPools,
     router: dhcp.router,
     dns: dhcp.dns,
     leaseTime: dhcp.leaseTime,

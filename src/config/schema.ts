@@ -66,6 +66,15 @@ const tftp = z.strictObject({
 
 const range = z.strictObject({ start: ipv4, end: ipv4 });
 
+/** A network behind a DHCP relay: requests whose giaddr falls in `subnet` get addresses from `range`. */
+const dhcpPool = z.strictObject({
+  subnet: cidr,
+  range,
+  router: ipv4.nullable().default(null),
+  /** null: the same as dhcp.dns. */
+  dns: z.array(ipv4).nullable().default(null),
+});
+
 const dhcp = z.strictObject({
   enabled: z.boolean().default(true),
   /** authoritative: hand out addresses; proxy: only boot information to PXE clients (RFC 4578 proxyDHCP); off. */
@@ -77,6 +86,8 @@ const dhcp = z.strictObject({
   subnet: cidr.nullable().default(null),
   router: ipv4.nullable().default(null),
   dns: z.array(ipv4).default([]),
+  /** More networks, reached through DHCP relays and chosen by giaddr: one appliance, many subnets. */
+  pools: z.array(dhcpPool).default([]),
   /** Seconds. */
   leaseTime: z.number().int().min(60).max(365 * 86400).default(3600),
   leaseFile: z.string().min(1).default('/var/db/be/dhcp.leases'),

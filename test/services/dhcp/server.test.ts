@@ -260,6 +260,32 @@ describe('relays, boot information, robustness, restart', () => {
     expect([...offer.options.at(-1)!.data]).toEqual([1, 3, 0x61, 0x62, 0x63]);
   });
 
+  it('picks the pool by giaddr: a relayed network gets its own range, mask, router and DNS, and keeps its leases across a restart', async () => {
+    // 127.0.1.0/24 is a second "network" that still routes to this test's socket (all of 127/8 is loopback)
+    const relayPools = [{ subnet: subnetOf('127.0.1.0', 25), range: { start: '127.0.1.100', end: '127.0.1.100' }, router: '127.0.1.1', dns: ['127.0.1.53'] }];
+    await startServer({ relayPools });
+    const relayed = (type: number, last: number) => request(type, macBytes(last), { giaddr: '127.0.1.1', hops: 1 });
+    const offer = await client.exchange(relayed(MessageType.DISCOVER, 40), server.port);
+    expect(offer.yiaddr).toBe('127.0.1.100');
+    expect(getOption(offer, 'subnetMask')).toBe('255.255.255.128');
+    expect(getOption(offer, 'router')).toEqual(['127.0.1.1']);
+    expect(getOption(offer, 'dns')).toEqual(['127.0.1.53']);
+    expect(getOption(offer, 'domainName')).toBe('lan'); // dhcp.options apply to every pool
+    const req = relayed(MessageType.REQUEST, 40);
+    setOption(req, 'serverId', '127.0.0.1');
+    setOption(req, 'requestedAddress', offer.yiaddr);
+    expect(getOption(await client.exchange(req, server.port), 'messageType')).toBe(MessageType.ACK);
+    expect(server.table.leases()).toEqual([]); // the local pool is untouched
+    expect(await client.silent(relayed(MessageType.DISCOVER, 41), server.port)).toEqual([]); // that pool is full
+    expect((await lease(macBytes(42))).yiaddr).toBe('127.0.0.100'); // the local one is not
+    await server.close();
+    await startServer({ relayPools });
+    expect(server.table.leases().map((l) => l.ip)).toEqual(['127.0.0.100']); // replayed into the right pools
+    const again = relayed(MessageType.REQUEST, 41);
+    setOption(again, 'requestedAddress', '127.0.1.100');
+    expect(getOption(await client.exchange(again, server.port), 'messageType')).toBe(MessageType.NAK);
+  });
+
   it('ignores requests relayed from a network it has no pool for', async () => {
     await startServer();
     expect(await client.silent(request(MessageType.DISCOVER, macBytes(27), { giaddr: '10.1.2.1' }), server.port)).toEqual([]);
