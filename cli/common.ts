@@ -27,11 +27,25 @@ export function integer(min: number, max: number): (text: string) => number {
   };
 }
 
-/** Load the configuration the global options name (-c FILE, --set key=value ...). */
+/**
+ * Load the configuration the global options name (-c FILE, --set key=value ...), with the host
+ * assignments `be bootpxe` keeps in the state file applied on top.
+ */
 export async function configFrom(command: Command): Promise<LoadedConfig> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const [{ parseOverride }, { loadConfig }] = await Promise.all([import('../src/config/parse.js'), import('../services/config.js')]);
-  return loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: options.set.map(parseOverride) });
+  const [{ parseOverride }, { loadConfig }, { loadState }, { applyAssignments }] = await Promise.all([
+    import('../src/config/parse.js'),
+    import('../services/config.js'),
+    import('../services/be/state.js'),
+    import('../src/boot/assignments.js'),
+  ]);
+  const loaded = loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: options.set.map(parseOverride) });
+  const state = await loadState(loaded.config.server.stateDir).catch((err: Error) => {
+    // A state directory this user may not read (be config check as non-root) has nothing to add.
+    if (/EACCES|EPERM/.test(err.message)) return undefined;
+    throw err;
+  });
+  return state ? { ...loaded, config: applyAssignments(loaded.config, state.assignments) } : loaded;
 }
 
 /** The version in package.json (the package root holds it whether run from dist/ or dist/bin/). */

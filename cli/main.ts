@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { isBeError } from '../src/errors.js';
 import * as bootnfs from './bootnfs.js';
+import * as bootpxe from './bootpxe.js';
 import { collect } from './common.js';
 import * as config from './config.js';
 import * as create from './create.js';
@@ -17,6 +18,7 @@ import * as list from './list.js';
 import * as mount from './mount.js';
 import * as nfshandle from './nfshandle.js';
 import * as serve from './serve.js';
+import * as sharepxe from './sharepxe.js';
 import * as sharenfs from './sharenfs.js';
 import * as status from './status.js';
 import * as umount from './umount.js';
@@ -25,7 +27,7 @@ import * as vm from './vm.js';
 import * as wol from './wol.js';
 
 /** In the order `be --help` lists them: the appliance, then the talk's boot-environment life cycle. */
-const commands = [serve, status, list, create, mount, umount, destroy, sharenfs, unsharenfs, exports, fstab, nfshandle, bootnfs, vm, wol, leases, config];
+const commands = [serve, status, list, create, mount, umount, destroy, sharenfs, unsharenfs, exports, fstab, nfshandle, bootnfs, vm, sharepxe, bootpxe, wol, leases, config];
 
 export function buildProgram(): Command {
   const program = new Command('be')

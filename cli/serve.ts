@@ -26,15 +26,23 @@ export function register(program: Command): void {
         log.info({ signal }, 'stop requested');
         void supervisor.stop();
       };
-      const reload = () => {
-        configFrom(command).then(
-          ({ config }) => {
-            log.info('SIGHUP: reloading the configuration');
-            return supervisor.reload(config);
-          },
-          (err: Error) => log.error({ err: err.message }, 'SIGHUP: configuration refused, keeping the running one'),
-        );
+      // SIGHUP, and `appliance.reload` from be sharepxe/bootpxe: re-read the file and the state.
+      const reloadFrom = async (why: string) => {
+        let next;
+        try {
+          next = (await configFrom(command)).config;
+        } catch (err) {
+          log.error({ err: (err as Error).message }, `${why}: configuration refused, keeping the running one`);
+          throw err;
+        }
+        log.info(`${why}: reloading the configuration`);
+        await supervisor.reload(next);
       };
+      const reload = () => void reloadFrom('SIGHUP').catch(() => {});
+      supervisor.commands.register('appliance.reload', async () => {
+        await reloadFrom('reload requested');
+        return { services: supervisor.names };
+      });
       process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
       const startedAt = new Date().toISOString();
       supervisor.commands.register('status', () => ({

@@ -86,6 +86,13 @@ export class BeOps {
     return this.find(name);
   }
 
+  /** Mount what is not mounted yet, where the BE already is if its root is mounted; a no-op otherwise. */
+  async ensureMounted(name: string): Promise<BootEnvironment> {
+    const be = await this.find(name);
+    if (be.datasets.every((d) => d.canmount === 'off' || d.path !== null)) return be;
+    return this.mount(name, be.datasets[0]!.path ?? undefined);
+  }
+
   async umount(name: string, force = false): Promise<void> {
     const be = await this.find(name);
     const state = await loadState(this.config.server.stateDir);

@@ -55,11 +55,7 @@ export async function prepareGuest(config: Config, settings: GuestSettings, opti
   if (!isIPv4(server)) throw new BeError('E_USAGE', `--server ${server}: not an IPv4 address`);
 
   const ops = await BeOps.open(config);
-  let be = await ops.find(settings.be);
-  if (!options.dryRun && be.datasets.some((d) => d.canmount !== 'off' && d.path === null)) {
-    // Mount what is missing, where the BE already is if its root is mounted.
-    be = await ops.mount(settings.be, be.datasets[0]!.path ?? undefined);
-  }
+  const be = options.dryRun ? await ops.find(settings.be) : await ops.ensureMounted(settings.be);
   const root = be.datasets[0]!.path;
   if (!root) throw new BeError('E_USAGE', `${settings.be} is not mounted: run be mount ${settings.be} (or leave out --dry-run)`);
   for (const file of ['boot/loader', 'boot/kernel/kernel']) {

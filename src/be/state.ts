@@ -1,6 +1,8 @@
 /**
  * What be remembers between commands (server.stateDir/be-state.json): which boot environments are
- * shared over NFS, and how each mounted one was mounted (so `be umount` can undo exactly that).
+ * shared over NFS, and how each mounted one was mounted (so `be umount` can undo exactly that); which
+ * are PXE-bootable (`be sharepxe`: their boot/ is served over TFTP) and which host boots which BE
+ * (`be bootpxe`: it overrides hosts[].be).
  */
 import type { MountMethod } from './layout.js';
 
@@ -15,9 +17,14 @@ export interface BeState {
   version: 1;
   shared: string[];
   mounts: Record<string, MountRecord>;
+  pxe: string[];
+  /** Host name → boot environment. */
+  assignments: Record<string, string>;
 }
 
-export const emptyState = (): BeState => ({ version: 1, shared: [], mounts: {} });
+export const emptyState = (): BeState => ({ version: 1, shared: [], mounts: {}, pxe: [], assignments: {} });
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : []);
 
 export function parseState(text: string, file: string): BeState {
   let value: unknown;
@@ -30,9 +37,18 @@ export function parseState(text: string, file: string): BeState {
   if (!v || typeof v !== 'object' || v.version !== 1 || !Array.isArray(v.shared) || typeof v.mounts !== 'object' || v.mounts === null) {
     throw new Error(`${file}: not a be state file (version 1)`);
   }
-  return { version: 1, shared: v.shared.filter((s): s is string => typeof s === 'string'), mounts: v.mounts as Record<string, MountRecord> };
+  const assignments = typeof v.assignments === 'object' && v.assignments !== null ? v.assignments : {};
+  return {
+    version: 1,
+    shared: strings(v.shared),
+    mounts: v.mounts as Record<string, MountRecord>,
+    // Files written before `be sharepxe` existed have neither key.
+    pxe: strings(v.pxe),
+    assignments: Object.fromEntries(Object.entries(assignments).filter((e): e is [string, string] => typeof e[1] === 'string')),
+  };
 }
 
 export function serializeState(state: BeState): string {
-  return `${JSON.stringify({ version: 1, shared: [...new Set(state.shared)].sort(), mounts: state.mounts }, null, 2)}\n`;
+  const sorted = (list: string[]) => [...new Set(list)].sort();
+  return `${JSON.stringify({ version: 1, shared: sorted(state.shared), mounts: state.mounts, pxe: sorted(state.pxe), assignments: state.assignments }, null, 2)}\n`;
 }

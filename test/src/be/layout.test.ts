@@ -78,7 +78,11 @@ describe('state file', () => {
   it('round-trips and refuses what is not one', () => {
     const state = { ...emptyState(), shared: ['b', 'a', 'a'], mounts: { a: { dir: '/ROOT/a', method: 'property' as const, mountpoint: '/' } } };
     const text = serializeState(state);
-    expect(parseState(text, 'f')).toEqual({ version: 1, shared: ['a', 'b'], mounts: state.mounts });
+    expect(parseState(text, 'f')).toEqual({ version: 1, shared: ['a', 'b'], mounts: state.mounts, pxe: [], assignments: {} });
+    // pxe and assignments round-trip; files from before they existed still read.
+    const pxe = { ...state, pxe: ['head', 'head'], assignments: { lab1: 'head' } };
+    expect(parseState(serializeState(pxe), 'f')).toMatchObject({ pxe: ['head'], assignments: { lab1: 'head' } });
+    expect(parseState('{"version":1,"shared":["a"],"mounts":{}}', 'f')).toEqual({ version: 1, shared: ['a'], mounts: {}, pxe: [], assignments: {} });
     expect(() => parseState('{', 'f')).toThrow(/^f: not JSON/);
     expect(() => parseState('{"version":2}', 'f')).toThrow(/not a be state file/);
   });

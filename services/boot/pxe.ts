@@ -1,0 +1,60 @@
+/**
+ * `be sharepxe` and `be bootpxe`: make a boot environment PXE-bootable (mounted, shared over NFS with
+ * the guest fstab, its boot/ served over TFTP) and assign hosts to it. Both only change the state file;
+ * a running appliance is then asked to reload, and one that is not running reads it when it starts.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../../src/config/schema.js';
+import { BeError } from '../../src/errors.js';
+import { BeOps } from '../be/ops.js';
+import { updateState } from '../be/state.js';
+import { callAppliance } from '../control/client.js';
+import { controlSocketPath } from '../control/server.js';
+
+/** The files PXE firmware loads from a boot environment (FREEBSD.md: BIOS pxeboot, UEFI loader.efi). */
+export const pxeLoaders = ['boot/pxeboot', 'boot/loader.efi'];
+
+export interface SharePxeResult {
+  be: string;
+  path: string;
+  loaders: string[];
+  exportsChanged: boolean;
+}
+
+export async function sharePxe(config: Config, name: string): Promise<SharePxeResult> {
+  const ops = await BeOps.open(config);
+  const be = await ops.ensureMounted(name);
+  const root = be.datasets[0]!.path!;
+  const loaders: string[] = [];
+  for (const file of pxeLoaders) if (await access(join(root, file)).then(() => true, () => false)) loaders.push(file);
+  if (loaders.length === 0) {
+    throw new BeError('E_USAGE', `${name} has neither ${pxeLoaders.join(' nor ')} (${root}): PXE firmware would have nothing to load`);
+  }
+  const outcome = await ops.share(name, config.server.address ? { fstab: config.server.address } : {});
+  await updateState(config.server.stateDir, (state) => {
+    state.pxe = [...new Set([...state.pxe, name])];
+  });
+  return { be: name, path: root, loaders, exportsChanged: outcome.written };
+}
+
+export async function assignHost(config: Config, hostName: string, be: string): Promise<void> {
+  if (!config.hosts.some((h) => h.name === hostName)) {
+    throw new BeError('E_HOST', `unknown host ${JSON.stringify(hostName)}: known hosts are ${config.hosts.map((h) => h.name).join(', ') || 'none (add it to hosts[])'}`);
+  }
+  await updateState(config.server.stateDir, (state) => {
+    state.assignments[hostName] = be;
+  });
+}
+
+/** Ask a running appliance to re-read its configuration; false when none runs. */
+export async function reloadAppliance(config: Config): Promise<boolean> {
+  if (!config.server.control) return false;
+  try {
+    await callAppliance(controlSocketPath(config), 'appliance.reload', {}, 15_000);
+    return true;
+  } catch (err) {
+    if ((err as BeError).code === 'E_NOT_RUNNING') return false;
+    throw err;
+  }
+}
