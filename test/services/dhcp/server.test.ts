@@ -348,6 +348,19 @@ describe('relays, boot information, robustness, restart', () => {
   });
 });
 
+describe('start-up', () => {
+  it('turns a port already in use into one E_BIND line naming the port, the key and the fix, and leaves nothing open', async () => {
+    await startServer();
+    const second = new DhcpServer(options({ port: server.port, leaseFile: join(dir, 'other.leases') }));
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'E_BIND',
+      message: `dhcp: cannot bind UDP 127.0.0.1:${server.port}: address already in use (another server holds port ${server.port}): stop it or set dhcp.port to a free port`,
+    });
+    await second.close(); // idempotent after a failed start
+    expect((await lease(macBytes(43))).yiaddr).toMatch(/^127\.0\.0\.10\d$/); // the first one is unharmed
+  });
+});
+
 describe('proxy mode', () => {
   it('answers PXE firmware with boot information and no address, on 67 and on the PXE port', async () => {
     await startServer({ mode: 'proxy', leaseFile: null, proxyPort: 0 });
