@@ -5,14 +5,16 @@
  * sends can stop the server.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { isTftpError, TftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
-import { negotiate, transferMode } from '../../src/tftp/options.js';
+import { TftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
+import { transferMode } from '../../src/tftp/options.js';
 import { decode, DecodeError, encode, type RequestPacket } from '../../src/tftp/packet.js';
 import { normalizeRequestPath } from '../../src/tftp/paths.js';
 import type { Logger } from '../log.js';
 import { bindUdp } from '../udp.js';
-import type { Client, FileSource, TftpFile } from './source.js';
-import { Transfer, type TransferResult, type TransferTiming } from './transfer.js';
+import { runJob, type JobContext, type JobOutcome, type RunningJob, type TransferJob } from './job.js';
+import { WorkerPool } from './pool.js';
+import type { Client, FileSource } from './source.js';
+import type { TransferResult, TransferTiming } from './transfer.js';
 
 export interface TftpServerOptions {
   address: string;
@@ -24,6 +26,11 @@ export interface TftpServerOptions {
   maxTransfers: number;
   timing: TransferTiming;
   log: Logger;
+  /**
+   * Run transfers in this many worker threads (tftp.workers), each serving files from `root` through a
+   * DirectorySource of its own; 0 or absent: on the main thread, through `source`.
+   */
+  workers?: { count: number; root: string };
 }
 
 /** What the server tells whoever watches it (tests, benchmarks) when a transfer ends. */
@@ -32,7 +39,7 @@ export interface FinishedTransfer extends TransferResult {
   client: string;
 }
 
-type Slot = { transfer: Transfer | undefined; aborted: boolean };
+type Slot = { running: RunningJob; aborted: boolean };
 
 export class TftpServer {
   private listener: Socket | undefined;
@@ -43,10 +50,41 @@ export class TftpServer {
   /** Called after each transfer ends (after its socket and file are closed). */
   onFinished: ((result: FinishedTransfer) => void) | undefined;
 
-  constructor(private readonly options: TftpServerOptions) {}
+  private pool: WorkerPool | undefined;
+  private readonly context: JobContext;
 
-  /** Binds the listener; rejects with BeError('E_BIND') naming tftp.port on failure. */
+  constructor(private readonly options: TftpServerOptions) {
+    this.context = {
+      source: options.source,
+      address: options.address,
+      limits: { maxBlksize: options.maxBlksize, maxWindowsize: options.maxWindowsize },
+      timing: options.timing,
+      log: options.log,
+    };
+  }
+
+  /** Binds the listener (and starts the workers); rejects with BeError('E_BIND') naming tftp.port on failure. */
   async start(): Promise<void> {
+    const workers = this.options.workers;
+    if (workers && workers.count > 0) {
+      const pool = new WorkerPool(
+        workers.count,
+        { root: workers.root, address: this.options.address, limits: this.context.limits, timing: this.options.timing, minLevel: this.options.log.levelVal },
+        this.options.log,
+      );
+      await pool.start();
+      this.pool = pool;
+    }
+    try {
+      await this.bindListener();
+    } catch (err) {
+      await this.pool?.terminate();
+      this.pool = undefined;
+      throw err;
+    }
+  }
+
+  private async bindListener(): Promise<void> {
     this.listener = await bindUdp({
       address: this.options.address,
       port: this.options.port,
@@ -65,7 +103,10 @@ export class TftpServer {
     });
     this.listener.on('error', (err) => this.options.log.warn({ err: err.message }, 'listener socket error'));
     const bound = this.listener.address();
-    this.options.log.info({ address: bound.address, port: bound.port, maxTransfers: this.options.maxTransfers }, 'tftp listening');
+    this.options.log.info(
+      { address: bound.address, port: bound.port, maxTransfers: this.options.maxTransfers, workers: this.pool ? this.options.workers?.count : 0 },
+      'tftp listening',
+    );
   }
 
   /** The port actually bound (useful with port 0). */
@@ -87,9 +128,10 @@ export class TftpServer {
       if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const slot of this.slots.values()) {
         slot.aborted = true;
-        slot.transfer?.abort('E_TFTP_SHUTDOWN');
+        slot.running.abort();
       }
       while (this.pending.size > 0) await Promise.all([...this.pending]);
+      await this.pool?.terminate();
     })();
     return this.closing;
   }
@@ -157,59 +199,37 @@ export class TftpServer {
       this.refuse(client, request.filename, new TftpError('E_TFTP_BAD_PATH', path.reason));
       return;
     }
-    const slot: Slot = { transfer: undefined, aborted: false };
+    const job: TransferJob = { filename: request.filename, path: path.path, mode, options: request.options, client };
+    const running = this.pool ? this.pool.run(job) : runJob(job, this.context);
+    const slot: Slot = { running, aborted: false };
     this.slots.set(key, slot);
-    const work = this.serve(request, path.path, mode, client, slot).finally(() => {
+    const work = running.done.then((outcome) => this.finished(job, slot, outcome)).finally(() => {
       this.slots.delete(key);
       this.pending.delete(work);
     });
     this.pending.add(work);
   }
 
-  private async serve(request: RequestPacket, path: string, mode: 'octet' | 'netascii', client: Client, slot: Slot): Promise<void> {
+  private finished(job: TransferJob, slot: Slot, outcome: JobOutcome): void {
+    const clientText = `${job.client.address}:${job.client.port}`;
+    if (outcome.kind === 'refused') {
+      if (!slot.aborted) this.refuse(job.client, job.filename, outcome.error);
+      return;
+    }
+    const result = outcome.result;
     const log = this.options.log;
-    const clientText = `${client.address}:${client.port}`;
-    let file: TftpFile;
-    try {
-      file = await this.options.source.open(path, client);
-    } catch (err) {
-      const refusal = isTftpError(err) ? err : new TftpError('E_TFTP_READ', (err as Error).message, { cause: err });
-      if (!slot.aborted) this.refuse(client, request.filename, refusal);
-      return;
-    }
-    let socket: Socket;
-    try {
-      if (slot.aborted) throw new Error('server closing');
-      socket = await bindUdp({
-        address: this.options.address,
-        port: 0,
-        service: 'tftp transfer',
-        keys: { address: 'tftp.address', port: 'tftp.port' },
-        literalAddressesOnly: true,
-      });
-    } catch (err) {
-      await file.close().catch(() => {});
-      if (!slot.aborted) {
-        log.warn({ client: clientText, file: path, err: (err as Error).message }, 'no socket for the transfer');
-        this.sendError(client, 'E_TFTP_READ');
-      }
-      return;
-    }
-    // netascii changes the length on the wire, so its tsize would be a guess: leave tsize out (RFC 2349 allows it).
-    const negotiated = negotiate(
-      request.options,
-      { maxBlksize: this.options.maxBlksize, maxWindowsize: this.options.maxWindowsize },
-      mode === 'octet' ? file.size : undefined,
-    );
-    const transfer = new Transfer({ socket, client, file, mode, negotiated, timing: this.options.timing, log: log.child({ client: clientText }) });
-    slot.transfer = transfer;
-    transfer.start();
-    if (slot.aborted) transfer.abort('E_TFTP_SHUTDOWN');
-    const result = await transfer.done;
-    const fields = { file: path, client: clientText, bytes: result.bytes, ms: result.ms, blksize: result.blksize, windowsize: result.windowsize, retransmits: result.retransmits };
+    const fields = {
+      file: job.path,
+      client: clientText,
+      bytes: result.bytes,
+      ms: result.ms,
+      blksize: result.blksize,
+      windowsize: result.windowsize,
+      retransmits: result.retransmits,
+    };
     if (result.outcome === 'complete') log.info(fields, 'transfer complete');
     else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
     else log.warn({ ...fields, outcome: result.outcome, reason: result.reason }, 'transfer failed');
-    this.onFinished?.({ ...result, file: path, client: clientText });
+    this.onFinished?.({ ...result, file: job.path, client: clientText });
   }
 }

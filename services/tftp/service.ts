@@ -40,6 +40,7 @@ class TftpService implements Service {
       maxTransfers: this.config.maxTransfers,
       timing: serverTiming(this.config),
       log: this.log,
+      ...(this.config.workers > 0 ? { workers: { count: this.config.workers, root: this.config.root } } : {}),
     });
     await server.start();
     this.server = server;

@@ -20,7 +20,6 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { isTftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
 import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
 import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
-import type { Logger } from '../log.js';
 import { BlockReader } from './blocks.js';
 import type { Client, TftpFile } from './source.js';
 
@@ -48,6 +47,13 @@ export interface TransferResult {
   reason?: string;
 }
 
+/** The logging a transfer needs: pino's Logger fits, and so does a worker's forwarder to the main thread. */
+export interface TransferLog {
+  debug(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  child(bindings: Record<string, unknown>): TransferLog;
+}
+
 export interface TransferOptions {
   socket: Socket;
   client: Client;
@@ -55,7 +61,7 @@ export interface TransferOptions {
   mode: TransferMode;
   negotiated: Negotiated;
   timing: TransferTiming;
-  log: Logger;
+  log: TransferLog;
 }
 
 /** The longest retransmit interval backoff reaches, unless the first interval is already longer. */
@@ -70,7 +76,7 @@ export class Transfer {
   private readonly windowsize: number;
   private readonly oack: TftpOption[];
   private readonly timing: TransferTiming;
-  private readonly log: Logger;
+  private readonly log: TransferLog;
   private readonly started = Date.now();
 
   private state: 'oack' | 'data' | 'done' = 'data';

@@ -62,6 +62,8 @@ const tftp = z.strictObject({
   retries: z.number().int().min(0).max(100).default(6),
   /** Seconds a transfer may make no progress (client silent, or the file source stalled) before it is abandoned. */
   idleTimeout: z.number().int().min(1).max(3600).default(60),
+  /** Worker threads that run transfers, so many clients use more than one core; 0 runs them on the main thread. */
+  workers: z.number().int().min(0).max(64).default(0),
 });
 
 const range = z.strictObject({ start: ipv4, end: ipv4 });

@@ -43,6 +43,7 @@ export async function startServer(
     maxTransfers: options.maxTransfers ?? 256,
     timing: options.timing ?? { retransmitMs: 200, retries: 5, idleTimeoutMs: 30_000 },
     log,
+    ...(options.workers ? { workers: { count: options.workers.count, root } } : {}),
   });
   const finished: FinishedTransfer[] = [];
   server.onFinished = (result) => finished.push(result);

@@ -1,0 +1,90 @@
+/**
+ * One accepted read request carried out: open the file from the source, bind the transfer's own socket,
+ * negotiate, run the Transfer. The same code runs on the main thread and inside a transfer worker
+ * (services/tftp/worker.ts), so both paths behave alike.
+ */
+import { isTftpError, TftpError } from '../../src/tftp/errors.js';
+import { negotiate, type NegotiationLimits, type TransferMode } from '../../src/tftp/options.js';
+import type { TftpOption } from '../../src/tftp/packet.js';
+import { bindUdp } from '../udp.js';
+import type { Client, FileSource, TftpFile } from './source.js';
+import { Transfer, type TransferLog, type TransferResult, type TransferTiming } from './transfer.js';
+
+/** A request that passed the listener's checks (mode, path, limits). Plain data: it crosses to workers. */
+export interface TransferJob {
+  /** The name as the client sent it, for logs. */
+  filename: string;
+  /** The normalised path under the source (src/tftp/paths.ts). */
+  path: string;
+  mode: TransferMode;
+  options: TftpOption[];
+  client: Client;
+}
+
+export interface JobContext {
+  source: FileSource;
+  /** The address transfer sockets bind to: the listener's. */
+  address: string;
+  limits: NegotiationLimits;
+  timing: TransferTiming;
+  log: TransferLog;
+}
+
+export type JobOutcome = { kind: 'refused'; error: TftpError } | { kind: 'ran'; result: TransferResult };
+
+export interface RunningJob {
+  /** Ends the job now: a running transfer tells its client the server is shutting down. */
+  abort(): void;
+  readonly done: Promise<JobOutcome>;
+}
+
+export function runJob(job: TransferJob, context: JobContext): RunningJob {
+  let aborted = false;
+  let transfer: Transfer | undefined;
+  const done = (async (): Promise<JobOutcome> => {
+    let file: TftpFile;
+    try {
+      file = await context.source.open(job.path, job.client);
+    } catch (err) {
+      return { kind: 'refused', error: isTftpError(err) ? err : new TftpError('E_TFTP_READ', (err as Error).message, { cause: err }) };
+    }
+    if (aborted) {
+      await file.close().catch(() => {});
+      return { kind: 'refused', error: new TftpError('E_TFTP_SHUTDOWN', 'server closing') };
+    }
+    let socket;
+    try {
+      socket = await bindUdp({
+        address: context.address,
+        port: 0,
+        service: 'tftp transfer',
+        keys: { address: 'tftp.address', port: 'tftp.port' },
+        literalAddressesOnly: true,
+      });
+    } catch (err) {
+      await file.close().catch(() => {});
+      return { kind: 'refused', error: new TftpError('E_TFTP_READ', `no socket for the transfer: ${(err as Error).message}`, { cause: err }) };
+    }
+    // netascii changes the length on the wire, so its tsize would be a guess: leave tsize out (RFC 2349 allows it).
+    const negotiated = negotiate(job.options, context.limits, job.mode === 'octet' ? file.size : undefined);
+    transfer = new Transfer({
+      socket,
+      client: job.client,
+      file,
+      mode: job.mode,
+      negotiated,
+      timing: context.timing,
+      log: context.log.child({ client: `${job.client.address}:${job.client.port}` }),
+    });
+    transfer.start();
+    if (aborted) transfer.abort('E_TFTP_SHUTDOWN');
+    return { kind: 'ran', result: await transfer.done };
+  })();
+  return {
+    abort() {
+      aborted = true;
+      transfer?.abort('E_TFTP_SHUTDOWN');
+    },
+    done,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Transfer workers: the listener stays on the main thread and hands each accepted request to the worker
+ * with the fewest transfers. Workers load the compiled services/tftp/worker.js from the package's dist/
+ * directory (the esbuild bundle does not include it; tsc's output does).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { TftpError } from '../../src/tftp/errors.js';
+import { packageRoot } from '../config.js';
+import type { Logger } from '../log.js';
+import type { JobOutcome, RunningJob, TransferJob } from './job.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+
+export function workerScript(): string {
+  return join(packageRoot(), 'dist', 'services', 'tftp', 'worker.js');
+}
+
+interface Member {
+  worker: Worker;
+  jobs: Map<number, (outcome: JobOutcome) => void>;
+}
+
+export class WorkerPool {
+  private readonly members: Member[] = [];
+  private nextId = 1;
+
+  constructor(
+    private readonly count: number,
+    private readonly init: WorkerInit,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts every worker and waits until each has opened the root; rejects (and stops them) otherwise. */
+  async start(): Promise<void> {
+    const script = workerScript();
+    if (!existsSync(script)) throw new Error(`tftp.workers needs ${script}: build with npm run build, or set tftp.workers to 0`);
+    try {
+      for (let i = 0; i < this.count; i++) this.members.push(await this.spawn(script));
+    } catch (err) {
+      await this.terminate();
+      throw err;
+    }
+  }
+
+  private spawn(script: string): Promise<Member> {
+    const worker = new Worker(script, { workerData: this.init });
+    const member: Member = { worker, jobs: new Map() };
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'ready':
+            worker.off('error', reject);
+            worker.on('error', (err) => this.lost(member, err));
+            resolve(member);
+            return;
+          case 'failed':
+            reject(new Error(message.message));
+            return;
+          case 'log':
+            this.log[message.level](message.fields, message.msg);
+            return;
+          case 'outcome': {
+            const settle = member.jobs.get(message.id);
+            member.jobs.delete(message.id);
+            const outcome: JobOutcome =
+              message.outcome.kind === 'refused' ? { kind: 'refused', error: new TftpError(message.outcome.code, message.outcome.detail) } : message.outcome;
+            settle?.(outcome);
+            return;
+          }
+        }
+      });
+    });
+  }
+
+  /** A worker died (a bug): its transfers are gone; report them as failed and replace the worker. */
+  private lost(member: Member, err: Error): void {
+    this.log.error({ err: err.message, transfers: member.jobs.size }, 'tftp worker failed; replacing it');
+    for (const settle of member.jobs.values()) settle({ kind: 'refused', error: new TftpError('E_TFTP_READ', `worker failed: ${err.message}`) });
+    member.jobs.clear();
+    const index = this.members.indexOf(member);
+    if (index < 0) return;
+    this.spawn(workerScript()).then(
+      (fresh) => (this.members[index] = fresh),
+      (spawnErr: Error) => this.log.error({ err: spawnErr.message }, 'tftp worker could not be replaced'),
+    );
+  }
+
+  run(job: TransferJob): RunningJob {
+    const member = this.members.reduce((best, m) => (m.jobs.size < best.jobs.size ? m : best), this.members[0]!);
+    const id = this.nextId++;
+    const done = new Promise<JobOutcome>((resolve) => member.jobs.set(id, resolve));
+    member.worker.postMessage({ type: 'job', id, job } satisfies ToWorker);
+    return {
+      abort: () => member.worker.postMessage({ type: 'abort', id } satisfies ToWorker),
+      done,
+    };
+  }
+
+  /** Stops every worker; call after every job has settled. */
+  async terminate(): Promise<void> {
+    const members = this.members.splice(0);
+    await Promise.all(members.map((m) => m.worker.terminate()));
+  }
+}

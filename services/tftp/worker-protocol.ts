@@ -1,0 +1,25 @@
+/** The messages between the TFTP listener and its transfer workers (structured-clone plain data only). */
+import type { TftpErrorCode } from '../../src/tftp/errors.js';
+import type { NegotiationLimits } from '../../src/tftp/options.js';
+import type { TransferJob } from './job.js';
+import type { TransferResult, TransferTiming } from './transfer.js';
+
+export interface WorkerInit {
+  /** tftp.root: each worker opens files through its own DirectorySource. */
+  root: string;
+  address: string;
+  limits: NegotiationLimits;
+  timing: TransferTiming;
+  /** The lowest pino level number forwarded to the main thread (e.g. 20 for debug). */
+  minLevel: number;
+}
+
+export type ToWorker = { type: 'job'; id: number; job: TransferJob } | { type: 'abort'; id: number };
+
+export type WireOutcome = { kind: 'refused'; code: TftpErrorCode; detail: string } | { kind: 'ran'; result: TransferResult };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'outcome'; id: number; outcome: WireOutcome }
+  | { type: 'log'; level: 'debug' | 'warn'; fields: Record<string, unknown>; msg: string };

@@ -1,0 +1,74 @@
+/**
+ * tftp.workers: transfers run in worker threads (the compiled dist/services/tftp/worker.js, which
+ * `npm test` builds first) and behave exactly as on the main thread.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchFile, TftpClientError } from './client.js';
+import { startServer, type Harness } from './harness.js';
+import { RawPeer } from './raw.js';
+
+const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+describe('TFTP transfers in worker threads', () => {
+  let h: Harness;
+  const files = new Map<string, Buffer>();
+
+  beforeAll(async () => {
+    h = await startServer({ workers: { count: 2, root: '' }, timing: { retransmitMs: 10_000, retries: 2, idleTimeoutMs: 60_000 } });
+    for (const [name, size] of [['a', 300_000], ['b', 512 * 3], ['c', 0]] as const) {
+      const data = randomBytes(size);
+      files.set(name, data);
+      writeFileSync(join(h.root, name), data);
+    }
+  });
+  afterAll(() => h?.close());
+
+  it('serves many clients at once, spread over the workers, with the right bytes', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        const name = ['a', 'b', 'c'][i % 3]!;
+        return fetchFile({ port: h.port, file: name, blksize: [512, 1468, 1024][i % 3], windowsize: [1, 4, 16][i % 3], tsize: true }).then((r) => ({ name, r }));
+      }),
+    );
+    for (const { name, r } of runs) {
+      expect(sha(r.data)).toBe(sha(files.get(name)!));
+      expect(r.oack?.tsize).toBe(String(files.get(name)!.length));
+    }
+    // The main thread still writes one line per transfer.
+    await expect.poll(() => h.logs.filter((l) => l.msg === 'transfer complete').length).toBe(12);
+  });
+
+  it('refuses from a worker with the same error packets and log lines', async () => {
+    await expect(fetchFile({ port: h.port, file: 'missing' })).rejects.toEqual(new TftpClientError(1, 'File not found'));
+    await expect.poll(() => h.logs.some((l) => l.msg === 'request refused' && l.code === 'E_TFTP_NOT_FOUND')).toBe(true);
+  });
+
+  it('answers another TID with ERROR 5 from the worker socket', async () => {
+    const stranger = await RawPeer.open();
+    try {
+      const result = await fetchFile({ port: h.port, file: 'a', onTid: (port) => stranger.send({ op: 'ACK', block: 1 }, port) });
+      expect(sha(result.data)).toBe(sha(files.get('a')!));
+      expect((await stranger.next()).packet).toMatchObject({ op: 'ERROR', code: 5 });
+    } finally {
+      stranger.close();
+    }
+  });
+
+  it('close() aborts transfers running in workers and stops the workers', async () => {
+    const t = await startServer({ workers: { count: 2, root: '' }, timing: { retransmitMs: 60_000, retries: 1, idleTimeoutMs: 60_000 } });
+    const peer = await RawPeer.open();
+    try {
+      writeFileSync(join(t.root, 'f'), randomBytes(5000));
+      peer.send({ op: 'RRQ', filename: 'f', mode: 'octet', options: [] }, t.port);
+      expect((await peer.next()).packet).toMatchObject({ op: 'DATA', block: 1 });
+      await t.close();
+      expect((await peer.next()).packet).toEqual({ op: 'ERROR', code: 0, message: 'Server shutting down' });
+      expect(t.server.activeTransfers).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+});
