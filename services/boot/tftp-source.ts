@@ -1,0 +1,66 @@
+/**
+ * The TFTP file source of the appliance: each PXE-bootable boot environment's boot/ and nothing else of
+ * it (a BE also holds etc/master.passwd and ssh host keys, and TFTP has no authentication), plus the
+ * shared default root (tftp.root) for everyone else. A name is looked up, in order:
+ *
+ *   1. `NAME/boot/...`: that BE's boot/ (the names the DHCP policy hands out: tftpPrefix + boot file);
+ *   2. `boot/...` from a client whose host boots a BE (client address → fixed address or DHCP lease →
+ *      host → its BE): that BE's own boot/, so every host's `boot/pxeboot` is its own;
+ *   3. anything else: the default root.
+ *
+ * Each BE's boot/ is its own DirectorySource, so symlinks cannot lead out of boot/.
+ */
+import { TftpError } from '../../src/tftp/errors.js';
+import { DirectorySource, type Client, type FileSource, type TftpFile } from '../tftp/source.js';
+import type { BootCatalogue } from './catalogue.js';
+
+export interface ClientLookup {
+  /** The BE the machine at this address boots, if known (a reservation or a DHCP lease). */
+  beOfClient(address: string): Promise<string | undefined>;
+}
+
+export class BootEnvironmentSource implements FileSource {
+  private readonly sources = new Map<string, Promise<DirectorySource>>();
+
+  constructor(
+    private readonly catalogue: () => BootCatalogue,
+    private readonly clients: ClientLookup,
+    private readonly fallback: FileSource | undefined,
+  ) {}
+
+  private bootSource(dir: string): Promise<DirectorySource> {
+    let source = this.sources.get(dir);
+    if (!source) {
+      source = DirectorySource.create(dir);
+      source.catch(() => this.sources.delete(dir)); // not there (yet): look again next time
+      this.sources.set(dir, source);
+    }
+    return source;
+  }
+
+  private async fromBe(be: string, rest: string, path: string, client: Client): Promise<TftpFile> {
+    const dir = this.catalogue().bootDirOf(be);
+    if (dir === undefined) throw new TftpError('E_TFTP_NOT_FOUND', `${path}: boot environment ${be} is not PXE-bootable or not mounted`);
+    let source: DirectorySource;
+    try {
+      source = await this.bootSource(dir);
+    } catch {
+      throw new TftpError('E_TFTP_NOT_FOUND', `${path}: ${dir} does not exist`);
+    }
+    return source.open(rest, client);
+  }
+
+  async open(path: string, client: Client): Promise<TftpFile> {
+    const parts = path.split('/');
+    const [first, second] = parts;
+    if (first !== undefined && second === 'boot' && parts.length > 2 && this.catalogue().bootDirOf(first) !== undefined) {
+      return this.fromBe(first, parts.slice(2).join('/'), path, client);
+    }
+    if (first === 'boot' && parts.length > 1) {
+      const be = await this.clients.beOfClient(client.address);
+      if (be !== undefined && this.catalogue().isPxeBootable(be)) return this.fromBe(be, parts.slice(1).join('/'), path, client);
+    }
+    if (this.fallback) return this.fallback.open(path, client);
+    throw new TftpError('E_TFTP_NOT_FOUND', `${path}: not in any PXE-bootable boot environment, and no tftp.root`);
+  }
+}
