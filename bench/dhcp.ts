@@ -95,6 +95,8 @@ async function stop(child: ChildProcess): Promise<void> {
 interface Step {
   rate: number;
   discovers: number;
+  offers: number;
+  requests: number;
   acks: number;
   dropRatio: number;
   perSecond: number;
@@ -116,8 +118,10 @@ function perfdhcp(rate: number, clients: number): Step {
   const text = result.stdout;
   const discovers = stat(text, 'DISCOVER-OFFER', 'sent packets');
   const acks = stat(text, 'REQUEST-ACK', 'received packets');
+  const offers = stat(text, 'DISCOVER-OFFER', 'received packets');
+  const requests = stat(text, 'REQUEST-ACK', 'sent packets');
   if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${result.stderr}`);
-  return { rate, discovers, acks, dropRatio: 1 - acks / discovers, perSecond: acks / seconds };
+  return { rate, discovers, offers, requests, acks, dropRatio: 1 - acks / discovers, perSecond: acks / seconds };
 }
 
 interface Scenario {
@@ -137,7 +141,7 @@ async function ladder(server: ServerName, scenario: Scenario): Promise<{ best: S
       const step = perfdhcp(rate, scenario.clients);
       steps.push(step);
       process.stdout.write(
-        `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${step.acks}/${step.discovers} exchanges, ${(step.dropRatio * 100).toFixed(2)} % drops, ${step.perSecond.toFixed(0)}/s\n`,
+        `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${step.acks}/${step.discovers} exchanges (offers ${step.offers}, requests ${step.requests}), ${(step.dropRatio * 100).toFixed(2)} % drops, ${step.perSecond.toFixed(0)}/s\n`,
       );
       if (step.dropRatio < 0.001) best = step;
       else if (step.dropRatio > 0.05) break; // far past its limit: higher rates only waste time

@@ -6,6 +6,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
+import { toInt } from '../../src/dhcp/leases.js';
 import { intToIPv4, ipv4ToInt, parseCidr, prefixToMaskInt } from '../../src/net.js';
 
 export interface Subnet {
@@ -28,9 +29,10 @@ export function subnetOf(address: string, prefix: number): Subnet {
   return { network: intToIPv4(network), prefix, netmask: intToIPv4(mask), broadcast: intToIPv4((network | ~mask) >>> 0) };
 }
 
+/** Called for every relayed request: the unchecked parse (addresses here come from packets or validated config). */
 export function inSubnet(ip: string, subnet: Subnet): boolean {
   const mask = prefixToMaskInt(subnet.prefix);
-  return ((ipv4ToInt(ip) & mask) >>> 0) === ipv4ToInt(subnet.network);
+  return ((toInt(ip) & mask) >>> 0) === toInt(subnet.network);
 }
 
 type Interfaces = ReturnType<typeof networkInterfaces>;

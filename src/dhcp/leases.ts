@@ -40,7 +40,7 @@ export interface PoolSpec {
  * Dotted quad → integer without validation: every address reaching the table was validated where it
  * entered (decoded from 4 bytes, config schema, parseRecord). The regex-checked ipv4ToInt showed in profiles.
  */
-function toInt(ip: string): number {
+export function toInt(ip: string): number {
   let n = 0;
   let part = 0;
   for (let i = 0; i < ip.length; i++) {

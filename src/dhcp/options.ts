@@ -240,8 +240,12 @@ export function encodeValue(spec: OptionSpec, value: unknown): Uint8Array {
   }
 }
 
+const hexByte = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function bytesToHex(data: Uint8Array, separator = ''): string {
-  return Array.from(data, (b) => b.toString(16).padStart(2, '0')).join(separator);
+  let out = '';
+  for (let i = 0; i < data.length; i++) out += (i > 0 ? separator : '') + hexByte[data[i]!];
+  return out;
 }
 
 export function hexToBytes(text: string): Uint8Array {
