@@ -70,6 +70,17 @@ describe('golden packets captured from real clients and dnsmasq', () => {
     expect(id.length).toBe(19);
   });
 
+  it('decodes iPXE\'s DISCOVER (QEMU\'s e1000 option ROM): plain user class, option 175, arch 0', () => {
+    const p = decodePacket(golden('ipxe-discover.hex'));
+    expect(getOption(p, 'messageType')).toBe(MessageType.DISCOVER);
+    expect(getOption(p, 'vendorClass')).toBe('PXEClient:Arch:00000:UNDI:002001');
+    expect(getOption(p, 'clientArch')).toEqual([0]);
+    expect(new TextDecoder().decode(getOption(p, 'userClass'))).toBe('iPXE'); // not RFC 3004 form
+    expect(getRaw(p, 175)?.length).toBeGreaterThan(0);
+    expect(getOption(p, 'maxMessageSize')).toBe(1472);
+    expect(getOption(p, 'parameterList')).toEqual(expect.arrayContaining([17, 43, 60, 66, 67, 175]));
+  });
+
   const files = readdirSync(fixtures).filter((f) => f.endsWith('.hex'));
   it.each(files)('%s re-encodes to exactly the captured bytes', (file) => {
     const bytes = golden(file);

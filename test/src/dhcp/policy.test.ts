@@ -61,6 +61,11 @@ describe('requestInfo reads a request once', () => {
     expect(info.parameterList).toContain(17);
   });
 
+  it('recognises captured iPXE (golden bytes) by its plain user class and option 175', () => {
+    const bytes = hexToBytes(readFileSync(join(import.meta.dirname, '../../fixtures/dhcp/ipxe-discover.hex'), 'utf8'));
+    expect(requestInfo(decodePacket(bytes))).toMatchObject({ kind: 'ipxe', ipxe: true, arch: 0, userClasses: ['iPXE'], userClassRfc3004: false });
+  });
+
   it('keys leases by client id, else by hardware address', () => {
     expect(requestInfo(request({})).clientKey).toBe('hw:1:525400be0002');
   });
