@@ -234,7 +234,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect(await be(['destroy', 'files'], net)).toMatchObject({ code: 2, stderr: 'be: files is shared over NFS: be unsharenfs files first (or -f)\n' });
       expect(await be(['unsharenfs', 'head'], [...net, '--set', 'nfs.reload=[/bin/true]'])).toMatchObject({ code: 0 });
       expect(readFileSync(exportsFile, 'utf8')).not.toContain(`${mountDir}/head`);
-      // The NFS part is over: stop the daemons (by PID) before unmounting what they served.
+      // The NFS part is over: stop the daemons (by PID).
       lan!.close();
       await Promise.all(daemons);
       expect(await be(['umount', 'head'], net)).toMatchObject({ code: 0, stdout: 'head unmounted\n' });
@@ -247,8 +247,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect(await be(['umount', 'files'], net)).toMatchObject({ code: 0 });
       expect(mountTable().has(`${root}/files`)).toBe(false);
 
-      // zfs-fuse keeps a dataset that ganesha served "busy" after it is unmounted (zfs destroy refuses),
-      // so destroy is proven on `spare`, which was mounted all along but never served.
+      // The refusals and -f on `spare`, which was mounted all along but never shared.
       const reload = [...net, '--set', 'nfs.reload=[/bin/true]'];
       expect(await be(['sharenfs', 'spare'], reload)).toMatchObject({ code: 0 });
       expect(await be(['destroy', 'spare'], reload)).toMatchObject({ code: 2, stderr: 'be: spare is shared over NFS: be unsharenfs spare first (or -f)\n' });
@@ -263,6 +262,10 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect((await zfsList()).map((r) => r.name)).not.toContain(`${root}/spare`);
       expect(mountTable().has(`${root}/spare`)).toBe(false);
       expect(readFileSync(exportsFile, 'utf8')).not.toMatch(/spare|EXPORT/);
+      // The BEs ganesha served go too: no namespace copy of their mounts outlived the unmount.
+      expect(await be(['destroy', 'head'], net)).toEqual({ code: 0, stdout: 'head destroyed\n', stderr: '' });
+      expect(await be(['destroy', 'files'], net)).toEqual({ code: 0, stdout: 'files destroyed\n', stderr: '' });
+      expect((await zfsList()).map((r) => r.name)).toEqual([root]);
     });
   });
 });
