@@ -25,6 +25,7 @@ import {
   setRaw,
 } from '../../src/dhcp/packet.js';
 import { decideBoot, type BootAnswer, type BootEnvironment, type BootHost, type PolicySettings } from '../../src/dhcp/policy.js';
+import { BeError } from '../../src/errors.js';
 import { ipv4ToInt } from '../../src/net.js';
 import type { Logger } from '../log.js';
 import { bindUdp } from '../udp.js';
@@ -104,6 +105,22 @@ function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Req
       if (parent.isLevelEnabled(name)) (get()[name] as (...a: unknown[]) => void)(...args);
     }) as Logger['info'];
   return { trace: level('trace'), debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+}
+
+/**
+ * udp.ts suggests a higher port for EACCES, which is no fix for DHCP: clients only ever send to 67.
+ * Say what is: run as root, or let another server do DHCP.
+ */
+export function dhcpBindError(err: unknown): unknown {
+  const code = ((err as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+  if (!(err instanceof BeError) || err.code !== 'E_BIND' || (code !== 'EACCES' && code !== 'EPERM')) return err;
+  const where = /cannot bind UDP (\S+):/.exec(err.message)?.[1] ?? 'port 67';
+  return new BeError(
+    'E_BIND',
+    `dhcp: cannot bind UDP ${where}: permission denied (DHCP ports are privileged and clients only use 67): run be as root, or set dhcp.mode=off (--set dhcp.mode=off) when another server answers DHCP`,
+    undefined,
+    { cause: err },
+  );
 }
 
 /** RFC 2132 §9.14/§9.15 defaults: T1 = 0.5 and T2 = 0.875 of the lease time. */
@@ -229,7 +246,7 @@ export class DhcpServer {
       }
     } catch (err) {
       await this.close();
-      throw err;
+      throw dhcpBindError(err);
     }
     this.sweepTimer = setInterval(() => {
       for (const p of this.pools) p.table.sweepOffers(this.now());

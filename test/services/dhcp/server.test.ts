@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getOption, getRaw, MessageType, setOption, setRaw, encodePacket, type DhcpPacket } from '../../../src/dhcp/packet.js';
-import { DhcpServer, type DhcpHost, type DhcpServerOptions } from '../../../services/dhcp/server.js';
+import { BeError } from '../../../src/errors.js';
+import { DhcpServer, dhcpBindError, type DhcpHost, type DhcpServerOptions } from '../../../services/dhcp/server.js';
 import { subnetOf } from '../../../services/dhcp/network.js';
 import { LogCapture, macBytes, request, TestClient } from './helpers.js';
 
@@ -358,6 +359,21 @@ describe('start-up', () => {
     });
     await second.close(); // idempotent after a failed start
     expect((await lease(macBytes(43))).yiaddr).toMatch(/^127\.0\.0\.10\d$/); // the first one is unharmed
+  });
+});
+
+describe('bind errors', () => {
+  it('says "run as root or dhcp.mode=off" for a privileged port, not "use a higher port" (clients only send to 67)', () => {
+    const denied = new BeError('E_BIND', 'dhcp: cannot bind UDP 0.0.0.0:67: permission denied (port 67 is privileged): ...', undefined, {
+      cause: Object.assign(new Error('bind EACCES'), { code: 'EACCES' }),
+    });
+    expect(dhcpBindError(denied)).toMatchObject({
+      code: 'E_BIND',
+      message:
+        'dhcp: cannot bind UDP 0.0.0.0:67: permission denied (DHCP ports are privileged and clients only use 67): run be as root, or set dhcp.mode=off (--set dhcp.mode=off) when another server answers DHCP',
+    });
+    const inUse = new BeError('E_BIND', 'x', undefined, { cause: Object.assign(new Error('bind EADDRINUSE'), { code: 'EADDRINUSE' }) });
+    expect(dhcpBindError(inUse)).toBe(inUse);
   });
 });
 
