@@ -45,7 +45,10 @@ export class ZfsBackend implements BeBackend {
   }
 
   private async steps(steps: readonly Step[]): Promise<void> {
-    for (const step of steps) await run(step.file, step.args, { timeoutMs });
+    for (const step of steps) {
+      if (step.mkdir) await mkdir(step.mkdir, { recursive: true });
+      await run(step.file, step.args, { timeoutMs });
+    }
   }
 
   async create(name: string, layout: LayoutName): Promise<void> {
@@ -64,7 +67,6 @@ export class ZfsBackend implements BeBackend {
     const record: MountRecord = { dir, method: this.method, mountpoint: be.datasets[0]!.mountpoint };
     const plan = mountPlan(be, dir, this.method);
     try {
-      for (const d of plan.dirs) await mkdir(d, { recursive: true });
       await this.steps(plan.steps);
     } catch (err) {
       // Undo what did get mounted, children first, so a failed mount leaves the BE as it was.

@@ -12,6 +12,8 @@ export type LayoutName = 'freebsd' | 'flat';
 export interface Step {
   file: string;
   args: string[];
+  /** A directory to create (mkdir -p) right before this step: a mount point inside the parent just mounted. */
+  mkdir?: string;
 }
 
 /**
@@ -35,8 +37,6 @@ export function createSteps(root: string, name: string, layout: LayoutName): Ste
 export type MountMethod = 'mount' | 'property';
 
 export interface MountPlan {
-  /** Directories to create before mounting, in order. */
-  dirs: string[];
   steps: Step[];
 }
 
@@ -49,13 +49,15 @@ export function mountPlan(be: BootEnvironment, dir: string, method: MountMethod)
   const list = mountable(be).filter((d) => d.path === null);
   const targets = list.map((d) => joinPath(dir, d.guestPath));
   if (method === 'mount') {
-    return { dirs: targets, steps: list.map((d, i) => ({ file: 'mount', args: ['-t', 'zfs', d.name, targets[i]!] })) };
+    // Each mount point is made after its parent is mounted, inside it: made earlier, it would be
+    // hidden under the parent's mount.
+    return { steps: list.map((d, i) => ({ file: 'mount', args: ['-t', 'zfs', d.name, targets[i]!], mkdir: targets[i]! })) };
   }
   const steps: Step[] = [];
   const own = be.datasets[0]!;
-  if (own.mountpoint !== dir) steps.push({ file: 'zfs', args: ['set', `mountpoint=${dir}`, be.source] });
+  if (own.mountpoint !== dir) steps.push({ file: 'zfs', args: ['set', `mountpoint=${dir}`, be.source], mkdir: dir });
   for (const d of list) steps.push({ file: 'zfs', args: ['mount', d.name] });
-  return { dirs: [dir], steps };
+  return { steps };
 }
 
 /** Children first (reverse mountpoint order), then the BE; `property` also restores the mountpoint. */

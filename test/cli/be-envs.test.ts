@@ -75,6 +75,19 @@ describe('be commands on the dir backend', () => {
   });
 });
 
+describe('nfs.handleCommand', () => {
+  it('runs the helper with the path appended and prints its handle the kernel\'s way', async () => {
+    // A stand-in helper: prints a 4-byte handle for /ROOT/head only.
+    const helper = '[sh, -c, "test \\"$1\\" = /ROOT/head && echo Xabcd0001X", sh]';
+    const ok = await run(['nfshandle', '/ROOT/head', '--server', '10.0.0.1', '--set', `nfs.handleCommand=${helper}`]);
+    expect(ok).toEqual({ code: 0, stdout: 'boot.nfsroot.server=10.0.0.1\nboot.nfsroot.path=/ROOT/head\nboot.nfsroot.nfshandle=Xabcd0001X\nboot.nfsroot.nfshandlelen=4\n', stderr: '' });
+    const bad = await run(['nfshandle', '/ROOT/other', '--server', '10.0.0.1', '--set', `nfs.handleCommand=${helper}`]);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^be: sh -c .*\/ROOT\/other: exit status 1/) });
+    const garbage = await run(['nfshandle', '/ROOT/head', '--set', 'nfs.handleCommand=[echo, not-a-handle]']);
+    expect(garbage).toMatchObject({ code: 1, stderr: 'be: nfs.handleCommand printed "not-a-handle /ROOT/head", not a handle in hex\n' });
+  });
+});
+
 describe('the exports reconciler in be serve', () => {
   it('writes the file at start, again on SIGHUP, and every nfs.reconcileInterval', async () => {
     mkdirSync(join(envs, 'served'), { recursive: true });

@@ -37,7 +37,8 @@ describe('be mount / umount plans', () => {
       'mount -t zfs zroot/ROOT/head/var /ROOT/head/var',
       'mount -t zfs zroot/ROOT/head/var/log /ROOT/head/var/log',
     ]);
-    expect(plan.dirs[0]).toBe('/ROOT/head');
+    // Each mount point is created just before its mount, once the parent is mounted.
+    expect(plan.steps.map((st) => st.mkdir)).toEqual(['/ROOT/head', '/ROOT/head/usr', '/ROOT/head/usr/home', '/ROOT/head/var', '/ROOT/head/var/log']);
   });
 
   it('property: move the BE mountpoint to DIR, then zfs mount in order', () => {
