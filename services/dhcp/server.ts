@@ -496,7 +496,9 @@ export class DhcpServer {
     if (info.kind === 'plain') return;
     const type = info.messageType;
     if (!viaProxyPort) {
-      if (type === MessageType.REQUEST && info.serverId !== undefined && info.serverId !== this.options.serverAddress) return;
+      // On 67: OFFER to a DISCOVER; ACK a REQUEST only when it names us. A REQUEST for the real server's
+      // address (or an INIT-REBOOT naming nobody) is the real server's: an ACK with no address would confuse the client.
+      if (type === MessageType.REQUEST && info.serverId !== this.options.serverAddress) return;
       if (type !== MessageType.DISCOVER && type !== MessageType.REQUEST) return;
     } else if (type !== MessageType.REQUEST && type !== MessageType.INFORM) {
       return;

@@ -413,5 +413,13 @@ describe('proxy mode', () => {
     const unknown = request(MessageType.DISCOVER, macBytes(99));
     setOption(unknown, 'vendorClass', 'PXEClient');
     expect(await client.silent(unknown, server.port, barrier())).toEqual([]);
+    // a PXE client's REQUEST on 67 that does not name us (INIT-REBOOT, or selecting the real server) is not ours
+    for (const serverId of [undefined, '127.0.0.9']) {
+      const req = request(MessageType.REQUEST, macBytes(7));
+      setOption(req, 'vendorClass', 'PXEClient');
+      setOption(req, 'requestedAddress', '127.0.0.77');
+      if (serverId) setOption(req, 'serverId', serverId);
+      expect(await client.silent(req, server.port, barrier())).toEqual([]);
+    }
   });
 });
