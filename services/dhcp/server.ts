@@ -561,7 +561,9 @@ export class DhcpServer {
     if (boot.boot) {
       if (boot.vendorClass) setOption(reply, 'vendorClass', boot.vendorClass);
       if (boot.nextServer) {
+        // siaddr, sname and option 66 all name the same server (firmware reads one or the other)
         reply.siaddr = boot.nextServer;
+        reply.sname = boot.nextServer;
         setOption(reply, 'tftpServer', boot.nextServer);
       }
       if (boot.file) {

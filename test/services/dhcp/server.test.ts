@@ -318,6 +318,7 @@ describe('relays, boot information, robustness, restart', () => {
     expect(offer.file).toBe('head/boot/pxeboot');
     expect(getOption(offer, 'bootFile')).toBe('head/boot/pxeboot');
     expect(offer.siaddr).toBe('127.0.0.1');
+    expect(offer.sname).toBe('127.0.0.1');
     expect(getOption(offer, 'tftpServer')).toBe('127.0.0.1');
   });
 
