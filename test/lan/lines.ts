@@ -21,14 +21,14 @@ export class LineWatcher {
   }
 
   /** Resolves with the first line (seen before or after the call) that matches. */
-  next(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  next(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
     const seen = this.lines.find((line) => pattern.test(line));
     if (seen !== undefined) return Promise.resolve(seen);
     return this.wait(pattern, timeoutMs);
   }
 
   /** Resolves with the next line from now on that matches. */
-  wait(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  wait(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; saw:\n${this.lines.slice(-20).join('\n')}`)),
