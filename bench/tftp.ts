@@ -2,7 +2,8 @@
  * TFTP throughput of `be serve --only tftp` side by side with tftpd-hpa (extracted from its Debian package,
  * never installed: it fights with atftpd), in one run, on loopback, with the same files and clients:
  * - one curl client fetching 32 MiB at blksize 1468 and at 512 (target be ≥ 1.2x tftpd-hpa);
- * - 20 and 100 curl clients at once, blksize 1468 (target aggregate ≥ 1.0x, be's peak RSS ≤ 150 MiB);
+ * - 20 and 100 curl clients at once, blksize 1468 (target aggregate ≥ 1.0x, be's peak RSS ≤ 150 MiB), with
+ *   transfers on the main thread (tftp.workers 0, the default) and in two worker threads (tftp.workers 2);
  * - atftp with windowsize 16 against atftp in lock-step, both on be (target ≥ 3x).
  * Rounds alternate the two servers so a noisy neighbour hurts both alike; figures are medians.
  */
@@ -110,21 +111,27 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'big'), randomBytes(fileSize));
   const hpaBin = await extractTftpdHpa();
   const bePort = await freePort();
+  const workersPort = await freePort();
   const hpaPort = await freePort();
   const load = loadavg()[0]!;
-  const beServer = start('node', [
-    beMain, 'serve', '--only', 'tftp',
-    '--set', 'dhcp.enabled=false', '--set', 'log.level=warn',
-    '--set', 'tftp.address=127.0.0.1', '--set', `tftp.port=${bePort}`, '--set', `tftp.root=${root}`,
-  ]);
+  const serve = (port: number, workers: number) =>
+    start('node', [
+      beMain, 'serve', '--only', 'tftp',
+      '--set', 'dhcp.enabled=false', '--set', 'log.level=warn', '--set', `tftp.workers=${workers}`,
+      '--set', 'tftp.address=127.0.0.1', '--set', `tftp.port=${port}`, '--set', `tftp.root=${root}`,
+    ]);
+  const beServer = serve(bePort, 0);
+  const workersServer = serve(workersPort, 2);
   // -B 1468: the same largest block as be's tftp.maxBlksize default (TESTLAB.md's reference invocation).
   const hpaServer = start(hpaBin.binary, ['-L', '-a', `127.0.0.1:${hpaPort}`, '-s', root, '-u', 'root', '-B', '1468'], {
     env: { LD_LIBRARY_PATH: hpaBin.libraryPath },
   });
   try {
     await waitForServer(bePort);
+    await waitForServer(workersPort);
     await waitForServer(hpaPort);
     const port = (server: 'be' | 'hpa') => (server === 'be' ? bePort : hpaPort);
+    const portWithWorkers = (server: 'be' | 'hpa') => (server === 'be' ? workersPort : hpaPort);
     const say = (line: string) => process.stdout.write(`tftp: ${line}\n`);
 
     const s1468 = await alternate(rounds, (server) => single(port(server), 1468));
@@ -133,10 +140,15 @@ async function main(): Promise<void> {
     say(`1 client 512: be ${fmt(median(s512.be))} MB/s, tftpd-hpa ${fmt(median(s512.hpa))} MB/s`);
     const c20 = await alternate(Math.max(1, Math.ceil(rounds / 2)), (server) => concurrent(port(server), 20));
     say(`20 clients: be ${fmt(median(c20.be))} MB/s, tftpd-hpa ${fmt(median(c20.hpa))} MB/s`);
+    const c20w = await alternate(Math.max(1, Math.ceil(rounds / 2)), (server) => concurrent(portWithWorkers(server), 20));
+    say(`20 clients, be with 2 workers: be ${fmt(median(c20w.be))} MB/s, tftpd-hpa ${fmt(median(c20w.hpa))} MB/s`);
     const c100 = await alternate(Math.max(1, Math.ceil(rounds / 3)), (server) => concurrent(port(server), 100));
     say(`100 clients: be ${fmt(median(c100.be))} MB/s, tftpd-hpa ${fmt(median(c100.hpa))} MB/s`);
+    const c100w = await alternate(Math.max(1, Math.ceil(rounds / 3)), (server) => concurrent(portWithWorkers(server), 100));
+    say(`100 clients, be with 2 workers: be ${fmt(median(c100w.be))} MB/s, tftpd-hpa ${fmt(median(c100w.hpa))} MB/s`);
     const rss = beServer.pid !== undefined ? peakRssMiB(beServer.pid) : NaN;
-    say(`be peak RSS ${fmt(rss)} MiB`);
+    const rssWorkers = workersServer.pid !== undefined ? peakRssMiB(workersServer.pid) : NaN;
+    say(`be peak RSS ${fmt(rss)} MiB, with 2 workers ${fmt(rssWorkers)} MiB`);
     const windows = { w16: [] as number[], w1: [] as number[], hpa: [] as number[] };
     for (let i = 0; i < rounds; i++) {
       windows.w1.push(await atftp(bePort, 1));
@@ -159,23 +171,25 @@ async function main(): Promise<void> {
       row('1 curl, blksize 1468', s1468, 1.2),
       row('1 curl, blksize 512', s512, 1.2),
       row('20 curls at once, blksize 1468 (aggregate)', c20, 1.0),
+      row('20 curls at once, be with tftp.workers=2', c20w, 1.0),
       row('100 curls at once, blksize 1468 (aggregate)', c100, 1.0),
+      row('100 curls at once, be with tftp.workers=2', c100w, 1.0),
       '',
-      `- be's peak RSS (VmHWM) after the concurrent rounds: ${fmt(rss)} MiB; target ≤ 150 MiB: ${verdict(rss <= 150)}.`,
+      `- be's peak RSS (VmHWM) after the concurrent rounds, target ≤ 150 MiB: ${fmt(rss)} MiB with transfers on the main thread`,
+      `  (${verdict(rss <= 150)}), ${fmt(rssWorkers)} MiB with tftp.workers=2 (${verdict(rssWorkers <= 150)}: each worker has a V8 heap of its own).`,
       `- RFC 7440 with the same client (atftp 0.8.0, blksize 1468) on be: windowsize 16 ${fmt(median(windows.w16))} MB/s against lock-step`,
       `  ${fmt(median(windows.w1))} MB/s = ${windowRatio.toFixed(2)}x; target ≥ 3x: ${verdict(windowRatio >= 3)}. (tftpd-hpa has no windowsize;`,
       `  atftp in lock-step against it: ${fmt(median(windows.hpa))} MB/s.)`,
       `- Samples, MB/s: 1468 be ${s1468.be.map(fmt).join(', ')} / hpa ${s1468.hpa.map(fmt).join(', ')}; 512 be ${s512.be.map(fmt).join(', ')} / hpa ${s512.hpa.map(fmt).join(', ')}.`,
-      `- The machine is shared (load average ${load.toFixed(2)} at the start of this run): single-client figures vary by 2x from`,
-      '  round to round for both servers; compare the ratios, not the absolute numbers, and rerun before trusting one.',
+      `- The machine is shared (load average ${load.toFixed(2)} at the start of this run, ${loadavg()[0]!.toFixed(2)} at the end): single-client`,
+      '  figures vary several-fold from round to round for both servers; compare the ratios, and rerun before trusting one.',
       '',
       `Machine: ${machine()}; measured ${new Date().toISOString().slice(0, 10)}.`,
     ].join('\n');
     writeSection('TFTP', body);
   } finally {
-    if (beServer.pid !== undefined) beServer.kill('SIGTERM');
-    if (hpaServer.pid !== undefined) hpaServer.kill('SIGTERM');
-    await Promise.allSettled([beServer, hpaServer]);
+    for (const child of [beServer, workersServer, hpaServer]) if (child.pid !== undefined) child.kill('SIGTERM');
+    await Promise.allSettled([beServer, workersServer, hpaServer]);
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -115,7 +115,14 @@ export class Transfer {
     this.initialTimeoutMs = negotiatedTimeout !== undefined ? negotiatedTimeout * 1000 : options.timing.retransmitMs;
     this.timeoutMs = this.initialTimeoutMs;
     this.retriesLeft = options.timing.retries;
-    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.socket.on('message', (msg, rinfo) => {
+      try {
+        this.onMessage(msg, rinfo);
+      } catch (err) {
+        // Defence in depth, as on the listener: one datagram must not take the process down.
+        this.log.warn({ err: (err as Error).message }, 'datagram handling failed');
+      }
+    });
     // Send failures (ENOBUFS, an ICMP error reported late) are left to the retransmit timer.
     this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'transfer socket error'));
   }
