@@ -25,7 +25,8 @@ async function run(args: string[], extra: string[] = []) {
   return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-describe('be commands on the dir backend', () => {
+// Each command is a Node process of its own; on a loaded machine a dozen of them take a while.
+describe('be commands on the dir backend', { timeout: 240_000 }, () => {
   it('create, list, and the one-line refusals', async () => {
     expect(await run(['list'])).toEqual({ code: 0, stdout: `no boot environments in ${envs}\n`, stderr: '' });
     expect(await run(['create', 'head'])).toEqual({ code: 0, stdout: `created ${envs}/head (1 dataset)\n`, stderr: '' });
@@ -75,7 +76,7 @@ describe('be commands on the dir backend', () => {
   });
 });
 
-describe('nfs.handleCommand', () => {
+describe('nfs.handleCommand', { timeout: 120_000 }, () => {
   it('runs the helper with the path appended and prints its handle the kernel\'s way', async () => {
     // A stand-in helper: prints a 4-byte handle for /ROOT/head only.
     const helper = '[sh, -c, "test \\"$1\\" = /ROOT/head && echo Xabcd0001X", sh]';
@@ -88,7 +89,7 @@ describe('nfs.handleCommand', () => {
   });
 });
 
-describe('the exports reconciler in be serve', () => {
+describe('the exports reconciler in be serve', { timeout: 120_000 }, () => {
   it('writes the file at start, again on SIGHUP, and every nfs.reconcileInterval', async () => {
     mkdirSync(join(envs, 'served'), { recursive: true });
     await run(['sharenfs', 'served'], net);
