@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
-import { eventually, journalTable, leaseOfMac, makeClient, recorderScript, records, startBe } from './dhcp/lan.js';
+import { eventually, journalTable, leaseOfMac, makeClient, recorderScript, records, startBe, type RunningBe } from './dhcp/lan.js';
 
 const peers = needPeers('dhcp interop', ['ip', 'udhcpc', 'dhclient', 'dhcpcd'], { root: true });
 
@@ -29,13 +29,14 @@ describe.skipIf(peers.skip)('dhcp interop: real clients get leases from be', () 
   let lan: Lan;
   let dir: string;
   let leaseFile: string;
+  let be: RunningBe;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'be-dhcp-interop-'));
     leaseFile = join(dir, 'state', 'dhcp.leases');
     lan = Lan.create({ hosts: ['server', 'udhcpc', 'dhclient', 'dhcpcd', 'loader', 'decliner', 'squatter'], subnet: '10.99.0' });
     for (const [host, mac] of Object.entries(macs)) makeClient(lan, host, mac, host === 'dhcpcd' ? dhcpcdIf : 'eth0');
-    await startBe(
+    be = await startBe(
       lan,
       'server',
       dir,
@@ -115,6 +116,8 @@ esac`,
     expect(renewed.ip).toBe(bound.ip);
     const binds = journalTable(leaseFile).lines.filter((l) => l.includes(`"mac":"${macs.dhclient}"`) && l.includes('"op":"bind"'));
     expect(binds.length).toBeGreaterThanOrEqual(2); // the renewal extended the lease on disk
+    // and it was a real RENEWING request (unicast, ciaddr set), not a new DISCOVER
+    expect(be.out.lines.some((l) => l.includes(`"mac":"${macs.dhclient}"`) && l.includes('"state":"renewing"') && l.includes('"msg":"DHCPACK"'))).toBe(true);
     const release = await lan.run('dhclient', ['dhclient', '-r', ...args]);
     expect(release.exitCode, String(release.stderr)).toBe(0);
     const lease = await eventually(() => {
