@@ -35,7 +35,7 @@ const ownMountpoint = join(dir, 'scratch');
 const premounted = join(dir, 'premounted');
 
 describe.skipIf(peers.skip)('rc.d/zfsbe on zfs-fuse datasets', () => {
-  const zfs = new ZfsFuse(join(dir, 'zfs'), pool);
+  const zfs = new ZfsFuse(dir, pool);
   let lock: ZfsFuseLock | undefined;
 
   const z = async (args: string[]) => {

@@ -123,6 +123,12 @@ export class Lan {
     ip(['-n', ns, 'link', 'set', 'lo', 'up']);
   }
 
+  /** A tap device on the bridge, in the switch namespace, for a QEMU guest's NIC (`-netdev tap,ifname=NAME`). */
+  addTap(name: string): void {
+    ip(['-n', this.switchNs, 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
+    ip(['-n', this.switchNs, 'link', 'set', name, 'master', 'br0', 'up']);
+  }
+
   host(name: string): LanHost {
     const host = this.hosts.find((h) => h.name === name);
     if (!host) throw new Error(`no host ${name} on this LAN`);

@@ -1,0 +1,343 @@
+/**
+ * The PXE lab: one test LAN (a bridge in a switch namespace, a `server` namespace, a tap for QEMU),
+ * a nested boot environment on zfs-fuse (`head`, `head/usr`, `head/var`, `head/var/log`, mounted under
+ * the lab's directory), nfs-ganesha + rpcbind exporting every dataset over NFSv3 in the server
+ * namespace, and a DHCP+TFTP server of the test's choice: dnsmasq (the reference) or `be serve`.
+ *
+ * The boot environment's boot/pxeboot and boot/loader.efi are iPXE scripts that load boot/vmlinuz and
+ * boot/initrd.gz (test/e2e/guest.ts) from the same directory; its etc/fstab lists the nested datasets
+ * as NFS mounts, which the guest mounts after its root. Markers unique to this lab sit in etc/ and in
+ * the nested var/log, so a marker on the serial console proves the guest read the BE over NFS.
+ *
+ * close() undoes everything even after a failure: QEMU and the servers by their PIDs, then the
+ * namespaces, then the pool and zfs-fuse (ganesha's mount namespace holds copies of the FUSE mounts,
+ * so the daemons stop first; see test/interop/be-nfs.test.ts), then the files.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { ZfsFuse } from '../be/zfs-fuse.js';
+import { LineWatcher } from '../lan/lines.js';
+import { Lan } from '../lan/netns.js';
+import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
+import { acquireZfsFuse, type ZfsFuseLock } from './zfs-lock.js';
+
+export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dnsmasq', 'qemu-system-x86_64', 'apt-get', 'dpkg', 'cpio', 'gzip', 'xz'];
+
+/**
+ * The shipped bin, dist/bin/be.mjs, found from the project root (the nearest directory with a
+ * package.json), so this module works from test/e2e under vitest and from dist/test/e2e under bench/.
+ */
+export const beMain = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'dist', 'bin', 'be.mjs');
+})();
+
+export type Firmware = 'bios' | 'uefi';
+
+export const ovmfCode = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const ovmfVars = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+/** The datasets of the boot environment, parents first, relative to the BE. */
+export const nestedDatasets = ['usr', 'var', 'var/log'] as const;
+
+export interface BootResult {
+  /** Everything QEMU's serial port printed. */
+  console: string;
+  rootMarker: string | undefined;
+  nestedMarker: string | undefined;
+  rootPath: string | undefined;
+  /** Milliseconds from QEMU start to the nested marker on the console (for bench/, never asserted). */
+  ms: number | undefined;
+  exitCode: number | undefined;
+  timedOut: boolean;
+  /** Serial console lines with the milliseconds since QEMU's start when each was first seen (50 ms polling). */
+  timeline: { ms: number; line: string }[];
+}
+
+export interface LabOptions {
+  /** Third octet of 10.99.X.0/24. */
+  subnet?: string;
+  mac?: string;
+  /**
+   * Run an IPv6 router (dnsmasq sending router advertisements only: no DHCP, no DNS) in the server
+   * namespace, as a real LAN has. iPXE's autoboot waits for IPv6 autoconfiguration as well as DHCP, about
+   * 13 s when no advertisement comes; with one it goes on at once. Default true.
+   */
+  ipv6Router?: boolean;
+}
+
+// The iPXE script the boot environment serves as its loader. Relative names resolve against the
+// script's own URI, so the kernel and initramfs come from the same boot/ directory over TFTP.
+// console=ttyS0 puts the kernel and /init on QEMU's serial port (the kernel's lines show where a failed
+// boot stopped); panic=1 with -no-reboot ends QEMU
+// at once if /init dies. initrd=initrd.gz: under UEFI this iPXE (Debian's 2019 build) starts the kernel
+// through its EFI stub, which finds the initramfs only when the command line names it (without it the
+// kernel panics looking for a root device); under BIOS the kernel ignores the argument.
+const ipxeScript = `#!ipxe
+kernel vmlinuz initrd=initrd.gz console=ttyS0 panic=1
+initrd initrd.gz
+boot
+`;
+
+export class PxeLab {
+  readonly dir: string;
+  readonly pool: string;
+  readonly mountDir: string;
+  readonly beDir: string;
+  readonly mac: string;
+  readonly token = randomBytes(6).toString('hex');
+  lan!: Lan;
+  server = '';
+  guest!: Guest;
+  private zfs: ZfsFuse;
+  private lock: ZfsFuseLock | undefined;
+  private daemons: ResultPromise[] = [];
+  private dhcpServer: { child: ResultPromise; out: LineWatcher; kind: 'dnsmasq' | 'be' } | undefined;
+  private qemu = new Set<ResultPromise>();
+  private subnet: string;
+  private ipv6Router: boolean;
+  private closed = false;
+
+  constructor(options: LabOptions = {}) {
+    this.dir = `/tmp/be-e2e-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.pool = `bee2e${process.pid}`;
+    this.mountDir = join(this.dir, 'ROOT');
+    this.beDir = join(this.mountDir, 'head');
+    this.mac = options.mac ?? '52:54:00:be:07:01';
+    this.subnet = `10.99.${options.subnet ?? '7'}`;
+    this.ipv6Router = options.ipv6Router ?? true;
+    this.zfs = new ZfsFuse(this.dir, this.pool);
+  }
+
+  get markers() {
+    return { root: `root-${this.token}`, nested: `nested-${this.token}` };
+  }
+
+  /** Builds the guest, the boot environment, the LAN and the NFS server. Minutes the first time (downloads), then about 10 s. */
+  async start(): Promise<void> {
+    this.guest = buildGuest();
+    this.lock = await acquireZfsFuse();
+    await this.zfs.start();
+    const root = `${this.pool}/ROOT`;
+    await this.zfsOk(['create', '-o', 'canmount=off', '-o', `mountpoint=${this.mountDir}`, root]);
+    await this.zfsOk(['create', `${root}/head`]);
+    for (const child of nestedDatasets) await this.zfsOk(['create', `${root}/head/${child}`]);
+
+    this.lan = Lan.create({ hosts: ['server'], subnet: this.subnet });
+    this.lan.addTap('tap0');
+    this.server = this.lan.host('server').ip;
+
+    // The boot environment's files; every dataset is mounted on the host before ganesha starts.
+    const be = this.beDir;
+    for (const d of ['boot', 'etc']) mkdirSync(join(be, d), { recursive: true });
+    writeFileSync(join(be, 'boot', 'pxeboot'), ipxeScript);
+    writeFileSync(join(be, 'boot', 'loader.efi'), ipxeScript);
+    copyFileSync(this.guest.kernel, join(be, 'boot', 'vmlinuz'));
+    copyFileSync(this.guest.initrd, join(be, 'boot', 'initrd.gz'));
+    writeFileSync(join(be, markerFiles.root), `${this.markers.root}\n`);
+    writeFileSync(join(be, markerFiles.nested), `${this.markers.nested}\n`);
+    writeFileSync(
+      join(be, 'etc', 'fstab'),
+      `# written by test/e2e/lab.ts: the nested datasets, which NFSv3 does not cross into\n${nestedDatasets
+        .map((c) => `${this.server}:${be}/${c}\t/${c}\tnfs\trw\t0\t0`)
+        .join('\n')}\n`,
+    );
+
+    const exports = ['', ...nestedDatasets.map((c) => `/${c}`)]
+      .map(
+        (sub, i) =>
+          `EXPORT {\n\tExport_Id = ${i + 1};\n\tPath = "${be}${sub}";\n\tPseudo = "${be}${sub}";\n\tAccess_Type = RW;\n\tSquash = No_Root_Squash;\n\tProtocols = 3;\n\tTransports = TCP, UDP;\n\tFSAL { Name = VFS; }\n}\n`,
+      )
+      .join('');
+    const conf = join(this.dir, 'ganesha.conf');
+    writeFileSync(
+      conf,
+      `NFS_CORE_PARAM {\n\tProtocols = 3, 4;\n\tBind_addr = ${this.server};\n\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\nNFSV4 {\n\tGraceless = true;\n}\n${exports}`,
+    );
+    this.daemons.push(this.lan.spawn('server', ['rpcbind', '-f', '-w']));
+    await this.waitFor(async () => (await this.lan.run('server', ['rpcinfo', '-p', '127.0.0.1'])).exitCode === 0, 'rpcbind');
+    this.daemons.push(
+      this.lan.spawn('server', ['ganesha.nfsd', '-F', '-f', conf, '-L', join(this.dir, 'ganesha.log'), '-p', join(this.dir, 'ganesha.pid'), '-N', 'NIV_EVENT']),
+    );
+    await this.waitFor(async () => / 100003 +3 +tcp /.test(String((await this.lan.run('server', ['rpcinfo', '-p', this.server])).stdout)), 'ganesha NFSv3/tcp');
+    if (this.ipv6Router) await this.startIpv6Router();
+  }
+
+  /** dnsmasq as nothing but an IPv6 router: ra-only on a ULA prefix; DNS off (--port=0), no DHCPv4 range. */
+  private async startIpv6Router(): Promise<void> {
+    const prefix = `fd99:${this.subnet.split('.')[2]}::`;
+    const added = await this.lan.run('server', ['ip', '-6', 'addr', 'add', `${prefix}1/64`, 'dev', 'eth0', 'nodad']);
+    if (added.exitCode !== 0) throw new Error(`ip -6 addr add: ${added.stderr}`);
+    const child = this.lan.spawn('server', [
+      'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--port=0', '--user=root',
+      '--interface=eth0', '--bind-interfaces', `--pid-file=${join(this.dir, 'radvd.pid')}`, '--dhcp-leasefile=/dev/null',
+      '--enable-ra', `--dhcp-range=${prefix},ra-only,64,1h`,
+    ]);
+    this.daemons.push(child);
+    const out = new LineWatcher(child.stderr);
+    await out.next(/router advertisement on/, 15_000).catch((err: Error) => {
+      throw new Error(`dnsmasq as IPv6 router: ${err.message}`);
+    });
+  }
+
+  private async zfsOk(args: string[]): Promise<void> {
+    const result = await this.zfs.zfs(args);
+    if (result.exitCode !== 0) throw new Error(`zfs ${args.join(' ')}: ${result.stderr}`);
+  }
+
+  private async waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 150; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const log = join(this.dir, 'ganesha.log');
+    throw new Error(`${what} did not come up${existsSync(log) ? `: ${readFileSync(log, 'utf8').slice(-2000)}` : ''}`);
+  }
+
+  /** The reference server: dnsmasq as DHCP (with the root-path) and TFTP, as TESTLAB.md ran it. */
+  async startDnsmasq(): Promise<void> {
+    await this.stopDhcpServer();
+    const leases = join(this.dir, 'dnsmasq.leases');
+    rmSync(leases, { force: true });
+    const child = this.lan.spawn('server', [
+      'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--log-dhcp', '--conf-file=/dev/null', '--port=0', '--user=root',
+      '--interface=eth0', '--bind-interfaces', '--no-ping', `--dhcp-leasefile=${leases}`, `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
+      `--dhcp-range=${this.subnet}.100,${this.subnet}.120,255.255.255.0,1h`,
+      `--dhcp-option=option:router,${this.server}`,
+      `--dhcp-option=option:root-path,${this.server}:${this.beDir}`,
+      // Option 93: 7 and 9 are both EFI x64 (RFC 4578 erratum); everything else gets the BIOS loader.
+      '--dhcp-match=set:efi64,option:client-arch,7', '--dhcp-match=set:efi64,option:client-arch,9',
+      '--dhcp-boot=tag:efi64,head/boot/loader.efi', '--dhcp-boot=tag:!efi64,head/boot/pxeboot',
+      '--enable-tftp', `--tftp-root=${this.mountDir}`,
+    ]);
+    const out = new LineWatcher(child.stderr);
+    this.dhcpServer = { child, out, kind: 'dnsmasq' };
+    await out.next(/TFTP root is/, 15_000);
+  }
+
+  /** be serve: authoritative DHCP for the QEMU MAC and TFTP from the directory the BE is mounted under. */
+  async startBe(extra: string[] = []): Promise<void> {
+    await this.stopDhcpServer();
+    const config = join(this.dir, 'be.yaml');
+    writeFileSync(
+      config,
+      `server: { address: ${this.server}, stateDir: ${join(this.dir, 'state')} }
+tftp: { root: ${this.mountDir} }
+be: { backend: dir, root: ${this.mountDir} }
+dhcp:
+  mode: authoritative
+  interface: eth0
+  range: { start: ${this.subnet}.100, end: ${this.subnet}.120 }
+  router: ${this.server}
+  leaseFile: ${join(this.dir, 'be.leases')}
+hosts:
+  - name: vm
+    mac: ${this.mac}
+    be: head
+`,
+    );
+    rmSync(join(this.dir, 'be.leases'), { force: true });
+    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp', ...extra]);
+    const out = new LineWatcher(child.stdout);
+    this.dhcpServer = { child, out, kind: 'be' };
+    await out.next(/"msg":"appliance running: tftp, dhcp"/, 30_000);
+  }
+
+  /** Lines the running DHCP/TFTP server has logged (dnsmasq: stderr; be: JSON lines on stdout). */
+  serverLog(): string[] {
+    return this.dhcpServer?.out.lines ?? [];
+  }
+
+  async stopDhcpServer(): Promise<void> {
+    const server = this.dhcpServer;
+    this.dhcpServer = undefined;
+    if (!server) return;
+    if (server.child.pid !== undefined) {
+      try {
+        process.kill(server.child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await server.child;
+  }
+
+  /**
+   * Powers on QEMU (TCG, e1000 on the tap, network boot first) and waits until the guest powers off,
+   * QEMU exits, or timeoutMs passes (then QEMU is killed by its PID).
+   */
+  async boot(firmware: Firmware, timeoutMs = 150_000): Promise<BootResult> {
+    const tag = `${firmware}-${randomBytes(3).toString('hex')}`;
+    const serial = join(this.dir, `serial-${tag}.log`);
+    const args = ['-accel', 'tcg', '-boot', 'n', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', `file:${serial}`,
+      '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', `e1000,netdev=n0,mac=${this.mac},bootindex=1`];
+    if (firmware === 'bios') args.push('-m', '256');
+    else {
+      const vars = join(this.dir, `vars-${tag}.fd`);
+      copyFileSync(ovmfVars, vars);
+      args.push('-machine', 'q35', '-m', '512',
+        '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+    }
+    const started = performance.now();
+    const qemu = execa('ip', ['netns', 'exec', this.lan.switchNs, 'qemu-system-x86_64', ...args], { reject: false, stdin: 'ignore' });
+    this.qemu.add(qemu);
+    let nestedAt: number | undefined;
+    const timeline: { ms: number; line: string }[] = [];
+    let seen = 0;
+    const poll = setInterval(() => {
+      if (!existsSync(serial)) return;
+      const text = readFileSync(serial, 'latin1');
+      const end = text.lastIndexOf('\n');
+      if (end < seen) return;
+      const now = performance.now() - started;
+      for (const line of text.slice(seen, end).replace(/\r/g, '').split('\n')) if (line.trim()) timeline.push({ ms: Math.round(now), line });
+      seen = end + 1;
+      if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
+    }, 50);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (qemu.pid !== undefined) process.kill(qemu.pid, 'SIGKILL');
+    }, timeoutMs);
+    const result = await qemu;
+    clearTimeout(timer);
+    clearInterval(poll);
+    this.qemu.delete(qemu);
+    const text = existsSync(serial) ? readFileSync(serial, 'latin1').replace(/\r/g, '') : '';
+    if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
+    const line = (prefix: string) => {
+      const at = text.lastIndexOf(`\n${prefix}`);
+      return at < 0 ? undefined : text.slice(at + 1 + prefix.length).split('\n')[0]!.trim();
+    };
+    return {
+      console: text,
+      rootMarker: line(consoleMarkers.root),
+      nestedMarker: line(consoleMarkers.nested),
+      rootPath: line(consoleMarkers.rootPath),
+      ms: nestedAt === undefined ? undefined : nestedAt - started,
+      exitCode: result.exitCode,
+      timedOut,
+      timeline,
+    };
+  }
+
+  /** Everything down, in order; safe to call twice and after a failed start(). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.qemu) if (q.pid !== undefined) { try { process.kill(q.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await Promise.all([...this.qemu]);
+    this.lan?.close();
+    await Promise.all([this.dhcpServer?.child, ...this.daemons].filter(Boolean));
+    try {
+      await this.zfs.stop();
+    } finally {
+      this.lock?.release();
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * PXE end to end on real firmware: QEMU (TCG, e1000 on a tap in the test bridge) runs the iPXE in its
+ * NIC ROM, takes DHCP, fetches the boot environment's loader (an iPXE script standing in for FreeBSD's
+ * pxeboot / loader.efi, which cannot be downloaded here) over TFTP, then a Debian kernel and initramfs
+ * (test/e2e/guest.ts); the guest takes DHCP again asking for the root path, mounts the BE's root and its
+ * nested datasets over NFSv3 from nfs-ganesha serving zfs-fuse, and prints markers that exist only
+ * inside the BE. The assertions are on those markers as read over the serial console.
+ *
+ * First with the reference servers of TESTLAB.md (dnsmasq as DHCP+TFTP), so a failure with be's own
+ * servers is be's; then with `be serve` (authoritative DHCP + TFTP) in dnsmasq's place.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needPeers } from '../lan/peers.js';
+import { labPeers, PxeLab, type BootResult } from './lab.js';
+
+const peers = needPeers('PXE end to end in QEMU', labPeers, { root: true });
+
+/**
+ * A boot under TCG takes 15-55 s here (more when other suites load the machine); the bound is generous
+ * so a busy CI machine is not a failure, and a real hang still ends.
+ */
+const bootTimeoutMs = 300_000;
+
+describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP → Linux guest with an NFS root from zfs-fuse', () => {
+  const lab = new PxeLab({ subnet: '7' });
+
+  beforeAll(async () => {
+    await lab.start();
+  }, 600_000);
+
+  afterAll(async () => {
+    await lab.close();
+  }, 120_000);
+
+  function expectBooted(result: BootResult, log: string[]): void {
+    const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log (last 40 lines):\n${log.slice(-40).join('\n')}`;
+    expect(result.timedOut, context).toBe(false);
+    expect(result.rootPath, context).toBe(`${lab.server}:${lab.beDir}`);
+    expect(result.rootMarker, context).toBe(lab.markers.root);
+    expect(result.nestedMarker, context).toBe(lab.markers.nested);
+  }
+
+  describe('reference servers (dnsmasq DHCP+TFTP, nfs-ganesha)', () => {
+    beforeAll(async () => {
+      await lab.startDnsmasq();
+    }, 60_000);
+
+    it('BIOS: iPXE boots the BE and the guest reads both markers over NFS', { timeout: bootTimeoutMs + 30_000 }, async () => {
+      const result = await lab.boot('bios', bootTimeoutMs);
+      expectBooted(result, lab.serverLog());
+    });
+
+    it('UEFI (OVMF, q35): the same boot through loader.efi', { timeout: bootTimeoutMs + 30_000 }, async () => {
+      const result = await lab.boot('uefi', bootTimeoutMs);
+      expectBooted(result, lab.serverLog());
+    });
+  });
+
+  describe('be serve (authoritative DHCP + TFTP) in dnsmasq\'s place', () => {
+    beforeAll(async () => {
+      await lab.startBe();
+    }, 60_000);
+
+    it('BIOS: our DHCP and TFTP boot the BE; the guest reads both markers over NFS', { timeout: bootTimeoutMs + 30_000 }, async () => {
+      const result = await lab.boot('bios', bootTimeoutMs);
+      expectBooted(result, lab.serverLog());
+      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      expect(served).toEqual(expect.arrayContaining(['head/boot/pxeboot', 'head/boot/vmlinuz', 'head/boot/initrd.gz']));
+    });
+
+    it('UEFI (OVMF, q35): our DHCP answers arch 7 with the BE\'s loader.efi; the guest reads both markers', { timeout: bootTimeoutMs + 30_000 }, async () => {
+      const result = await lab.boot('uefi', bootTimeoutMs);
+      expectBooted(result, lab.serverLog());
+      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      expect(served).toContain('head/boot/loader.efi');
+    });
+  });
+});
