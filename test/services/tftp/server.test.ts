@@ -91,15 +91,13 @@ describe('TFTP server: reads', () => {
   });
 
   it('logs one info line per finished transfer with file, client, bytes, ms, blksize and windowsize', async () => {
-    let client = '';
     await fetchFile({ port: h.port, file: 'f513', blksize: 1468 });
     // The client is done when it sends the last ACK; the server logs once that ACK arrives and the file is closed.
     const mine = () => h.logs.filter((l) => l.msg === 'transfer complete' && l.file === 'f513' && l.blksize === 1468);
     await expect.poll(() => mine().length).toBe(1);
     const line = mine()[0]!;
-    client = String(line.client);
     expect(line).toMatchObject({ level: 30, file: 'f513', bytes: 513, blksize: 1468, windowsize: 1 });
-    expect(client).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(String(line.client)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(typeof line.ms).toBe('number');
   });
 
@@ -251,6 +249,37 @@ describe('TFTP server: timeouts and limits', () => {
       expect(t.finished[0]).toMatchObject({ outcome: 'timeout', retransmits: 2 });
     } finally {
       peer.close();
+      await t.close();
+    }
+  });
+
+  it('abandons a transfer whose source stalls once tftp.idleTimeout passes without progress, and closes the file', async () => {
+    let closed = 0;
+    const source: FileSource = {
+      async open() {
+        let calls = 0;
+        return {
+          size: undefined,
+          read(target: Uint8Array) {
+            // The first chunk arrives; the second never does (a hung generator or disk).
+            if (++calls > 1) return new Promise<number>(() => {});
+            target.fill(2);
+            return Promise.resolve(target.length);
+          },
+          async close() {
+            closed++;
+          },
+        };
+      },
+    };
+    const t = await startServer({ source, timing: { retransmitMs: 20, retries: 1000, idleTimeoutMs: 200 } });
+    try {
+      // 64 KiB arrive (blocks 1-128 at 512), then the client waits for block 129 in vain.
+      await expect(fetchFile({ port: t.port, file: 'x', retransmitMs: 50, retries: 1000 })).rejects.toThrow(/ERROR 0: Timed out/);
+      await expect.poll(() => t.finished.length).toBe(1);
+      expect(t.finished[0]).toMatchObject({ outcome: 'timeout', reason: 'no progress for 200 ms', bytes: 128 * 512 });
+      expect(closed).toBe(1);
+    } finally {
       await t.close();
     }
   });
