@@ -1,9 +1,9 @@
-/** Runs the compiled boot-environment commands through test/be/cli-entry.mjs (npm test builds dist/ first). */
+/** Runs the shipped `be` command (dist/bin/be.mjs) with the output kept exactly, final newline included. */
 import { execa, type Options } from 'execa';
-import { fileURLToPath } from 'node:url';
+import { beMain } from '../cli/be.js';
 
-export const entry = fileURLToPath(new URL('./cli-entry.mjs', import.meta.url));
+export const entry = beMain;
 
 export function beCli(args: readonly string[], options: Options = {}) {
-  return execa('node', [entry, ...args], { reject: false, stdin: 'ignore', timeout: 60_000, stripFinalNewline: false, ...options });
+  return execa('node', [beMain, ...args], { reject: false, stdin: 'ignore', timeout: 60_000, stripFinalNewline: false, ...options });
 }

@@ -198,6 +198,33 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect(JSON.parse(String(verified.stdout)).fsinfo.rtmax).toBeGreaterThan(0);
     });
 
+    it('be bootnfs --dry-run puts into the guest environment the handle ganesha returns, and it is valid for NFSv3', async () => {
+      // Just enough of a FreeBSD 14.1 boot environment for bootnfs to accept it.
+      mkdirSync(`${mountDir}/head/boot/kernel`, { recursive: true });
+      mkdirSync(`${mountDir}/head/bin`, { recursive: true });
+      writeFileSync(`${mountDir}/head/boot/loader`, 'loader');
+      writeFileSync(`${mountDir}/head/boot/kernel/kernel`, 'kernel');
+      writeFileSync(`${mountDir}/head/bin/freebsd-version`, '#!/bin/sh\nUSERLAND_VERSION="14.1-RELEASE"\n');
+      const guest = ['bootnfs', 'head', '--vm', 'head', '--mac', '02:01:02:03:04:05', '--ip', lan!.host('client').ip, '--server', server, '--dry-run', '--json'];
+      const planned = await inClient(guest);
+      expect(planned.stderr).toBe('');
+      const plan = JSON.parse(String(planned.stdout));
+      const mounted = JSON.parse(String((await inClient(['nfshandle', `${mountDir}/head`, '--server', server, '--json'])).stdout));
+      expect(plan.env).toMatchObject({
+        'boot.nfsroot.server': server,
+        'boot.nfsroot.path': `${mountDir}/head`,
+        'boot.nfsroot.nfshandle': mounted.handle,
+        'boot.nfsroot.nfshandlelen': '28',
+        'vfs.root.mountfrom': `nfs:${server}:${mountDir}/head`,
+      });
+      expect(plan.commands[1]).toEqual(expect.arrayContaining(['-h', `${mountDir}/head`, '-e', `boot.nfsroot.nfshandle=${mounted.handle}`]));
+      // The same handle, handed to NFSv3 FSINFO and GETATTR by our RPC client, is accepted by ganesha.
+      const probe = JSON.parse(String((await lan!.run('client', ['node', join(import.meta.dirname, '../be/nfs-probe.mjs'), server, `${mountDir}/head`])).stdout));
+      expect(`X${probe.handle}X`).toBe(plan.env['boot.nfsroot.nfshandle']);
+      expect(probe.info.rtmax).toBeGreaterThan(0);
+      expect(probe.attr.type).toBe(2);
+    });
+
     it('nfs-ls (libnfs) reads the export, down to a file only the BE has', async () => {
       const ls = await lan!.run('client', ['nfs-ls', `nfs://${server}${mountDir}/head/var/log`]);
       expect(ls.exitCode).toBe(0);
