@@ -76,7 +76,9 @@ export class Journal {
     if (this.closed) return Promise.reject(new Error('lease journal is closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ text: formatRecord(record), resolve, reject });
-      this.flushing ??= this.flush();
+      // Start writing after the current poll phase: every datagram that arrived with this one is
+      // handled first, so they all share the first write and fsync instead of queueing behind it.
+      this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flush());
     });
   }
 
