@@ -24,6 +24,8 @@ export const consoleMarkers = {
   root: 'be-e2e root marker: ',
   nested: 'be-e2e nested marker: ',
   rootPath: 'be-e2e root-path: ',
+  /** How many NFS file systems of the BE's fstab the guest mounted after its root. */
+  fstabMounts: 'be-e2e fstab mounts: ',
   failed: 'be-e2e FAILED: ',
 } as const;
 
@@ -57,10 +59,13 @@ server=\${rootpath%%:*}
 nfs() { mount -t nfs -o nolock,vers=3,proto=tcp,addr=$server "$1" "$2"; }
 nfs "$rootpath" /root || fail "mount $rootpath"
 # The nested datasets, as the boot environment's fstab lists them (NFSv3 does not cross server mounts).
+n=0
 while read -r dev mp type rest; do
   [ "$type" = nfs ] || continue
   nfs "$dev" "/root$mp" || fail "mount $dev on $mp"
+  n=$((n + 1))
 done < /root/etc/fstab
+echo "${consoleMarkers.fstabMounts}$n"
 echo "${consoleMarkers.root}$(cat /root/${markerFiles.root})"
 echo "${consoleMarkers.nested}$(cat /root/${markerFiles.nested})"
 sync

@@ -50,6 +50,8 @@ export interface BootResult {
   rootMarker: string | undefined;
   nestedMarker: string | undefined;
   rootPath: string | undefined;
+  /** NFS mounts the guest made from the BE's etc/fstab, as it counted them. */
+  fstabMounts: number | undefined;
   /** Milliseconds from QEMU start to the nested marker on the console (for bench/, never asserted). */
   ms: number | undefined;
   exitCode: number | undefined;
@@ -113,8 +115,30 @@ export class PxeLab {
     this.zfs = new ZfsFuse(this.dir, this.pool);
   }
 
+  /** The markers of a boot environment: unique to this lab and to the BE. */
+  markersOf(be: string) {
+    return { root: `root-${this.token}-${be}`, nested: `nested-${this.token}-${be}` };
+  }
+
   get markers() {
-    return { root: `root-${this.token}`, nested: `nested-${this.token}` };
+    return this.markersOf('head');
+  }
+
+  /** Where a boot environment's root is mounted on the server, and so its NFS path. */
+  beDirOf(be: string): string {
+    return join(this.mountDir, be);
+  }
+
+  /** The loader scripts, kernel, initramfs and markers of a mounted boot environment. */
+  private writeBootFiles(be: string): void {
+    const dir = this.beDirOf(be);
+    for (const d of ['boot', 'etc']) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'boot', 'pxeboot'), ipxeScript);
+    writeFileSync(join(dir, 'boot', 'loader.efi'), ipxeScript);
+    copyFileSync(this.guest.kernel, join(dir, 'boot', 'vmlinuz'));
+    copyFileSync(this.guest.initrd, join(dir, 'boot', 'initrd.gz'));
+    writeFileSync(join(dir, markerFiles.root), `${this.markersOf(be).root}\n`);
+    writeFileSync(join(dir, markerFiles.nested), `${this.markersOf(be).nested}\n`);
   }
 
   /** Builds the guest, the boot environment, the LAN and the NFS server. Minutes the first time (downloads), then about 10 s. */
@@ -133,13 +157,7 @@ export class PxeLab {
 
     // The boot environment's files; every dataset is mounted on the host before ganesha starts.
     const be = this.beDir;
-    for (const d of ['boot', 'etc']) mkdirSync(join(be, d), { recursive: true });
-    writeFileSync(join(be, 'boot', 'pxeboot'), ipxeScript);
-    writeFileSync(join(be, 'boot', 'loader.efi'), ipxeScript);
-    copyFileSync(this.guest.kernel, join(be, 'boot', 'vmlinuz'));
-    copyFileSync(this.guest.initrd, join(be, 'boot', 'initrd.gz'));
-    writeFileSync(join(be, markerFiles.root), `${this.markers.root}\n`);
-    writeFileSync(join(be, markerFiles.nested), `${this.markers.nested}\n`);
+    this.writeBootFiles('head');
     writeFileSync(
       join(be, 'etc', 'fstab'),
       `# written by test/e2e/lab.ts: the nested datasets, which NFSv3 does not cross into\n${nestedDatasets
@@ -147,24 +165,83 @@ export class PxeLab {
         .join('\n')}\n`,
     );
 
-    const exports = ['', ...nestedDatasets.map((c) => `/${c}`)]
+    // Export ids from 1001 up, clear of the ones be numbers its generated exports with.
+    this.manualExports = ['', ...nestedDatasets.map((c) => `/${c}`)]
       .map(
         (sub, i) =>
-          `EXPORT {\n\tExport_Id = ${i + 1};\n\tPath = "${be}${sub}";\n\tPseudo = "${be}${sub}";\n\tAccess_Type = RW;\n\tSquash = No_Root_Squash;\n\tProtocols = 3;\n\tTransports = TCP, UDP;\n\tFSAL { Name = VFS; }\n}\n`,
+          `EXPORT {\n\tExport_Id = ${1001 + i};\n\tPath = "${be}${sub}";\n\tPseudo = "${be}${sub}";\n\tAccess_Type = RW;\n\tSquash = No_Root_Squash;\n\tProtocols = 3;\n\tTransports = TCP, UDP;\n\tFSAL { Name = VFS; }\n}\n`,
       )
       .join('');
+    this.daemons.push(this.lan.spawn('server', ['rpcbind', '-f', '-w']));
+    await this.waitFor(async () => (await this.lan.run('server', ['rpcinfo', '-p', '127.0.0.1'])).exitCode === 0, 'rpcbind');
+    await this.startGanesha();
+    if (this.ipv6Router) await this.startIpv6Router();
+  }
+
+  private manualExports = '';
+  private ganesha: ResultPromise | undefined;
+  /** Where `be sharenfs` writes its ganesha exports (nfs.exportsFile). */
+  get beExportsFile(): string {
+    return join(this.dir, 'exports.ganesha');
+  }
+
+  /**
+   * (Re)starts ganesha with the hand-written exports of `head` and, once be has written them, be's own.
+   * A restart rather than a reload: `ip netns exec` gives ganesha a copy of the host's mounts as they were
+   * when it started, so a boot environment mounted later is only seen by a new ganesha.
+   */
+  private async startGanesha(): Promise<void> {
+    if (this.ganesha?.pid !== undefined) {
+      try {
+        process.kill(this.ganesha.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await this.ganesha;
+    }
     const conf = join(this.dir, 'ganesha.conf');
     writeFileSync(
       conf,
-      `NFS_CORE_PARAM {\n\tProtocols = 3, 4;\n\tBind_addr = ${this.server};\n\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\nNFSV4 {\n\tGraceless = true;\n}\n${exports}`,
+      `NFS_CORE_PARAM {\n\tProtocols = 3, 4;\n\tBind_addr = ${this.server};\n\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\nNFSV4 {\n\tGraceless = true;\n}\n${this.manualExports}${
+        existsSync(this.beExportsFile) ? `%include "${this.beExportsFile}"\n` : ''
+      }`,
     );
-    this.daemons.push(this.lan.spawn('server', ['rpcbind', '-f', '-w']));
-    await this.waitFor(async () => (await this.lan.run('server', ['rpcinfo', '-p', '127.0.0.1'])).exitCode === 0, 'rpcbind');
-    this.daemons.push(
-      this.lan.spawn('server', ['ganesha.nfsd', '-F', '-f', conf, '-L', join(this.dir, 'ganesha.log'), '-p', join(this.dir, 'ganesha.pid'), '-N', 'NIV_EVENT']),
-    );
-    await this.waitFor(async () => / 100003 +3 +tcp /.test(String((await this.lan.run('server', ['rpcinfo', '-p', this.server])).stdout)), 'ganesha NFSv3/tcp');
-    if (this.ipv6Router) await this.startIpv6Router();
+    this.ganesha = this.lan.spawn('server', ['ganesha.nfsd', '-F', '-f', conf, '-L', join(this.dir, 'ganesha.log'), '-p', join(this.dir, 'ganesha.pid'), '-N', 'NIV_EVENT']);
+    this.daemons.push(this.ganesha);
+    // Ready when NFSv3 over TCP and MOUNT v3 over UDP answer a NULL call (not merely registered: after a
+    // restart the portmapper may still hold the previous ganesha's entries).
+    const answers = async (args: string[]) => (await this.lan.run('server', ['rpcinfo', ...args])).exitCode === 0;
+    await this.waitFor(async () => (await answers(['-t', this.server, '100003', '3'])) && (await answers(['-u', this.server, '100005', '3'])), 'ganesha NFSv3/tcp and MOUNT v3/udp');
+  }
+
+  /** Runs the compiled be command on the host (where the zfs-fuse mounts are), with the lab's settings. */
+  async beCommand(args: string[]): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
+    const result = await execa('node', [beMain, ...args,
+      '--set', 'be.backend=zfs', '--set', `be.root=${this.pool}/ROOT`, '--set', `be.mountDir=${this.mountDir}`,
+      '--set', `server.stateDir=${join(this.dir, 'state')}`, '--set', 'nfs.format=ganesha', '--set', `nfs.exportsFile=${this.beExportsFile}`,
+      '--set', `nfs.network=${this.subnet}.0/24`, '--set', 'nfs.reload=[/bin/true]',
+    ], { reject: false, stdin: 'ignore', timeout: 120_000 });
+    return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /**
+   * A second boot environment made the way an operator makes one: `be create` (the FreeBSD layout, 12
+   * datasets), `be mount`, the boot files copied in, `be sharenfs --fstab` (be's ganesha exports and the
+   * guest's etc/fstab), then ganesha restarted on them. Returns each command's result.
+   */
+  async addBeMadeEnvironment(name: string) {
+    const steps: Record<string, { code: number | undefined; stdout: string; stderr: string }> = {};
+    const step = async (label: string, args: string[]) => {
+      const result = await this.beCommand(args);
+      steps[label] = result;
+      if (result.code !== 0) throw new Error(`be ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    };
+    await step('create', ['create', '-l', 'freebsd', name]);
+    await step('mount', ['mount', name]);
+    this.writeBootFiles(name);
+    await step('sharenfs', ['sharenfs', name, '--fstab', '--server', this.server]);
+    await this.startGanesha();
+    return steps;
   }
 
   /** dnsmasq as nothing but an IPv6 router: ra-only on a ULA prefix; DNS off (--port=0), no DHCPv4 range. */
@@ -199,7 +276,7 @@ export class PxeLab {
   }
 
   /** The reference server: dnsmasq as DHCP (with the root-path) and TFTP, as TESTLAB.md ran it. */
-  async startDnsmasq(): Promise<void> {
+  async startDnsmasq(be = 'head'): Promise<void> {
     await this.stopDhcpServer();
     const leases = join(this.dir, 'dnsmasq.leases');
     rmSync(leases, { force: true });
@@ -208,10 +285,10 @@ export class PxeLab {
       '--interface=eth0', '--bind-interfaces', '--no-ping', `--dhcp-leasefile=${leases}`, `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
       `--dhcp-range=${this.subnet}.100,${this.subnet}.120,255.255.255.0,1h`,
       `--dhcp-option=option:router,${this.server}`,
-      `--dhcp-option=option:root-path,${this.server}:${this.beDir}`,
+      `--dhcp-option=option:root-path,${this.server}:${this.beDirOf(be)}`,
       // Option 93: 7 and 9 are both EFI x64 (RFC 4578 erratum); everything else gets the BIOS loader.
       '--dhcp-match=set:efi64,option:client-arch,7', '--dhcp-match=set:efi64,option:client-arch,9',
-      '--dhcp-boot=tag:efi64,head/boot/loader.efi', '--dhcp-boot=tag:!efi64,head/boot/pxeboot',
+      `--dhcp-boot=tag:efi64,${be}/boot/loader.efi`, `--dhcp-boot=tag:!efi64,${be}/boot/pxeboot`,
       '--enable-tftp', `--tftp-root=${this.mountDir}`,
     ]);
     const out = new LineWatcher(child.stderr);
@@ -220,7 +297,7 @@ export class PxeLab {
   }
 
   /** be serve: authoritative DHCP for the QEMU MAC and TFTP from the directory the BE is mounted under. */
-  async startBe(extra: string[] = []): Promise<void> {
+  async startBe(be = 'head', extra: string[] = []): Promise<void> {
     await this.stopDhcpServer();
     const config = join(this.dir, 'be.yaml');
     writeFileSync(
@@ -237,7 +314,7 @@ dhcp:
 hosts:
   - name: vm
     mac: ${this.mac}
-    be: head
+    be: ${be}
 `,
     );
     rmSync(join(this.dir, 'be.leases'), { force: true });
@@ -318,6 +395,7 @@ hosts:
       rootMarker: line(consoleMarkers.root),
       nestedMarker: line(consoleMarkers.nested),
       rootPath: line(consoleMarkers.rootPath),
+      fstabMounts: line(consoleMarkers.fstabMounts) === undefined ? undefined : Number(line(consoleMarkers.fstabMounts)),
       ms: nestedAt === undefined ? undefined : nestedAt - started,
       exitCode: result.exitCode,
       timedOut,

@@ -11,7 +11,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needPeers } from '../lan/peers.js';
-import { labPeers, PxeLab, type BootResult } from './lab.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
 
 const peers = needPeers('PXE end to end in QEMU', labPeers, { root: true });
 
@@ -32,12 +34,13 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
     await lab.close();
   }, 120_000);
 
-  function expectBooted(result: BootResult, log: string[]): void {
+  function expectBooted(result: BootResult, log: string[], be = 'head', mounts = nestedDatasets.length): void {
     const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log (last 40 lines):\n${log.slice(-40).join('\n')}`;
     expect(result.timedOut, context).toBe(false);
-    expect(result.rootPath, context).toBe(`${lab.server}:${lab.beDir}`);
-    expect(result.rootMarker, context).toBe(lab.markers.root);
-    expect(result.nestedMarker, context).toBe(lab.markers.nested);
+    expect(result.rootPath, context).toBe(`${lab.server}:${lab.beDirOf(be)}`);
+    expect(result.fstabMounts, context).toBe(mounts);
+    expect(result.rootMarker, context).toBe(lab.markersOf(be).root);
+    expect(result.nestedMarker, context).toBe(lab.markersOf(be).nested);
   }
 
   describe('reference servers (dnsmasq DHCP+TFTP, nfs-ganesha)', () => {
@@ -73,6 +76,18 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
       expectBooted(result, lab.serverLog());
       const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
       expect(served).toContain('head/boot/loader.efi');
+    });
+
+    it('BIOS: a BE made by be create -l freebsd, be mount and be sharenfs --fstab boots from be\'s exports and fstab', { timeout: bootTimeoutMs + 150_000 }, async () => {
+      const steps = await lab.addBeMadeEnvironment('stable');
+      expect(steps.create!.stdout).toBe(`created ${lab.pool}/ROOT/stable (12 datasets)`);
+      const fstab = readFileSync(join(lab.beDirOf('stable'), 'etc', 'fstab'), 'utf8');
+      const nfsLines = fstab.split('\n').filter((l) => /\tnfs\t/.test(l));
+      expect(nfsLines).toHaveLength(11);
+      expect(nfsLines).toContain(`${lab.server}:${lab.beDirOf('stable')}/var/log\t/var/log\tnfs\trw\t0\t0`);
+      await lab.startBe('stable');
+      const result = await lab.boot('bios', bootTimeoutMs);
+      expectBooted(result, lab.serverLog(), 'stable', 11);
     });
   });
 });
