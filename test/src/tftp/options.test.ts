@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { wireError } from '../../../src/tftp/errors.js';
 import { negotiate, transferMode } from '../../../src/tftp/options.js';
-import type { TftpOption } from '../../../src/tftp/packet.js';
+import { decode, encode, type TftpOption } from '../../../src/tftp/packet.js';
 
 const limits = { maxBlksize: 1468, maxWindowsize: 16 };
 const opts = (...pairs: [string, string][]): TftpOption[] => pairs.map(([name, value]) => ({ name, value }));
@@ -60,5 +61,30 @@ describe('option negotiation (RFC 2347, 2348, 2349, 7440)', () => {
     expect(transferMode('NetAscii')).toBe('netascii');
     expect(transferMode('mail')).toBeUndefined();
     expect(transferMode('binary')).toBeUndefined();
+  });
+});
+
+/** Replies of tftpd-hpa 5.2 (`in.tftpd -L -B 1468`) captured on 127.0.0.1 for a 100,000-byte file named "file". */
+describe('the same answers as tftpd-hpa', () => {
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const rrq = (options: string) => decode(Buffer.from('0001' + Buffer.from(`file\0octet\0${options}`).toString('hex'), 'hex'));
+
+  it("OACK to curl's request (tsize, blksize 1468, timeout 6), byte for byte", () => {
+    const request = rrq('tsize\x000\0blksize\x001468\0timeout\x006\0');
+    if (request.op !== 'RRQ') throw new Error('not an RRQ');
+    const { oack } = negotiate(request.options, limits, 100_000);
+    expect(hex(encode({ op: 'OACK', options: oack }))).toBe('00067473697a650031303030303000626c6b73697a6500313436380074696d656f7574003600');
+  });
+
+  it('OACK clamping blksize 9000 to the server maximum 1468', () => {
+    const request = rrq('blksize\x009000\0');
+    if (request.op !== 'RRQ') throw new Error('not an RRQ');
+    const { oack } = negotiate(request.options, limits, 100_000);
+    expect(hex(encode({ op: 'OACK', options: oack }))).toBe('0006626c6b73697a65003134363800');
+  });
+
+  it('ERROR 1 for a missing file', () => {
+    const { code, message } = wireError('E_TFTP_NOT_FOUND');
+    expect(hex(encode({ op: 'ERROR', code, message }))).toBe('0005000146696c65206e6f7420666f756e6400');
   });
 });
