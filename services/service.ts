@@ -13,6 +13,11 @@ export interface Service {
   readonly name: string;
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A reload changed the configuration but not this service's settings: take what else it reads
+   * (hosts, assignments) without closing anything. Optional.
+   */
+  update?(config: Config): Promise<void>;
 }
 
 export interface ServiceContext {

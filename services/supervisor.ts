@@ -86,6 +86,7 @@ export class Supervisor {
       const settings = kind.settings(config);
       if (entry && isDeepStrictEqual(entry.settings, settings)) {
         entry.config = config;
+        await entry.service.update?.(config);
         continue;
       }
       if (entry) {

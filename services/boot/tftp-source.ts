@@ -23,7 +23,8 @@ export class BootEnvironmentSource implements FileSource {
   private readonly sources = new Map<string, Promise<DirectorySource>>();
 
   constructor(
-    private readonly catalogue: () => BootCatalogue,
+    /** The current catalogue; undefined while none could be read (then only the default root serves). */
+    private readonly catalogue: () => BootCatalogue | undefined,
     private readonly clients: ClientLookup,
     private readonly fallback: FileSource | undefined,
   ) {}
@@ -39,7 +40,7 @@ export class BootEnvironmentSource implements FileSource {
   }
 
   private async fromBe(be: string, rest: string, path: string, client: Client): Promise<TftpFile> {
-    const dir = this.catalogue().bootDirOf(be);
+    const dir = this.catalogue()?.bootDirOf(be);
     if (dir === undefined) throw new TftpError('E_TFTP_NOT_FOUND', `${path}: boot environment ${be} is not PXE-bootable or not mounted`);
     let source: DirectorySource;
     try {
@@ -53,12 +54,12 @@ export class BootEnvironmentSource implements FileSource {
   async open(path: string, client: Client): Promise<TftpFile> {
     const parts = path.split('/');
     const [first, second] = parts;
-    if (first !== undefined && second === 'boot' && parts.length > 2 && this.catalogue().bootDirOf(first) !== undefined) {
+    if (first !== undefined && second === 'boot' && parts.length > 2 && this.catalogue()?.bootDirOf(first) !== undefined) {
       return this.fromBe(first, parts.slice(2).join('/'), path, client);
     }
     if (first === 'boot' && parts.length > 1) {
       const be = await this.clients.beOfClient(client.address);
-      if (be !== undefined && this.catalogue().isPxeBootable(be)) return this.fromBe(be, parts.slice(1).join('/'), path, client);
+      if (be !== undefined && this.catalogue()?.isPxeBootable(be)) return this.fromBe(be, parts.slice(1).join('/'), path, client);
     }
     if (this.fallback) return this.fallback.open(path, client);
     throw new TftpError('E_TFTP_NOT_FOUND', `${path}: not in any PXE-bootable boot environment, and no tftp.root`);

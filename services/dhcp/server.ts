@@ -52,6 +52,17 @@ interface Pool extends PoolSpec {
   networkOptions: DhcpOption[];
 }
 
+/** A client got boot information from us: a step of its network boot (src/boot/timeline.ts). */
+export interface BootAck {
+  kind: RequestInfo['kind'];
+  mac: string | undefined;
+  /** The address it was given; undefined in proxy mode, where the LAN's server gives addresses. */
+  ip: string | undefined;
+  host: string | undefined;
+  file: string | undefined;
+  rootPath: string | undefined;
+}
+
 export interface DhcpServerOptions {
   mode: 'authoritative' | 'proxy';
   /** Bind address (0.0.0.0: every interface, needed to receive broadcasts). */
@@ -86,6 +97,8 @@ export interface DhcpServerOptions {
   policy: PolicySettings;
   /** The lease journal; null keeps leases in memory only (proxy mode has none). */
   leaseFile: string | null;
+  /** Called for every ACK that carries boot information. */
+  onBootAck?: (ack: BootAck) => void;
   log: Logger;
   now?: () => number;
 }
@@ -196,6 +209,16 @@ export class DhcpServer {
   /** The lease table of the directly attached network (tests, `be leases`). */
   get table(): LeaseTable {
     return this.pools[0]!.table;
+  }
+
+  /** Who holds `ip` now, in any pool: how TFTP tells which host a client address is. */
+  holderOf(ip: string): { mac: string | undefined; host: string | undefined } | undefined {
+    const now = Date.now();
+    for (const pool of this.pools) {
+      const lease = pool.table.holderOf(ip, now);
+      if (lease) return { mac: lease.mac, host: lease.host };
+    }
+    return undefined;
   }
 
   /** The pool a request belongs to: by giaddr when relayed, else the local one; undefined: not ours. */
@@ -466,6 +489,7 @@ export class DhcpServer {
     const boot = this.boot(info, host);
     log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
     this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
+    if (boot.boot) this.options.onBootAck?.({ kind: info.kind, mac: info.mac, ip, host: host?.name, file: boot.file, rootPath: boot.rootPath });
   }
 
   private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
@@ -513,6 +537,9 @@ export class DhcpServer {
     const reply = this.reply(packet, info, replyType, '0.0.0.0', boot, false, undefined);
     if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
     log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
+    if (replyType === MessageType.ACK) {
+      this.options.onBootAck?.({ kind: info.kind, mac: info.mac, ip: undefined, host: host?.name, file: boot.file, rootPath: boot.rootPath });
+    }
     if (viaProxyPort) {
       // PXE spec: the boot server answers the client where it asked from (it has an address by now).
       if (this.proxySocket) this.sendTo(reply, packet, rinfo.address, rinfo.port, this.proxySocket);

@@ -7,14 +7,18 @@ import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { parseCidr } from '../../src/net.js';
 import { inSubnet, servedNetwork, subnetOf } from './network.js';
-import { DhcpServer, type DhcpHost, type DhcpServerOptions } from './server.js';
+import { BootCatalogue } from '../boot/catalogue.js';
+import { DhcpServer, type BootAck, type DhcpHost, type DhcpServerOptions } from './server.js';
 
-/** Until boot environments are discovered, a host's environment comes from its config entry. */
-export function environmentOf(name: string, config: Config, host?: HostConfig): BootEnvironment {
-  return { name, tftpPrefix: `${name}/`, nfsPath: host?.rootPath ?? join(config.be.root, name) };
+/**
+ * A host's boot environment for the policy: its root-path is hosts[].rootPath, else where the
+ * inventory finds the BE mounted now (a zfs BE under /ROOT/head), else be.root/NAME.
+ */
+export function environmentOf(name: string, config: Config, host?: HostConfig, catalogue?: BootCatalogue): BootEnvironment {
+  return { name, tftpPrefix: `${name}/`, nfsPath: host?.rootPath ?? catalogue?.rootOf(name) ?? join(config.be.root, name) };
 }
 
-export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
+export function serverOptions(config: Config, log: Logger, catalogue?: BootCatalogue): DhcpServerOptions {
   const net = servedNetwork(config);
   const dhcp = config.dhcp;
   if (dhcp.mode === 'authoritative') {
@@ -46,7 +50,7 @@ export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
     ip: h.ip,
     ipxeScript: h.ipxeScript,
     loaderEnv: h.loaderEnv,
-    env: h.be !== undefined ? environmentOf(h.be, config, h) : undefined,
+    env: h.be !== undefined ? environmentOf(h.be, config, h, catalogue) : undefined,
   }));
   return {
     mode: dhcp.mode === 'proxy' ? 'proxy' : 'authoritative',
@@ -66,7 +70,7 @@ export function serverOptions(config: Config, log: Logger): DhcpServerOptions {
     declineTime: dhcp.declineTime,
     extraOptions: dhcp.options,
     hosts,
-    defaultEnv: dhcp.defaultBe !== null ? environmentOf(dhcp.defaultBe, config) : undefined,
+    defaultEnv: dhcp.defaultBe !== null ? environmentOf(dhcp.defaultBe, config, undefined, catalogue) : undefined,
     policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl },
     leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
     log,
@@ -77,18 +81,40 @@ class DhcpService implements Service {
   readonly name = 'dhcp';
   private server: DhcpServer | undefined;
 
+  private unregister: (() => void) | undefined;
+
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly context: ServiceContext,
   ) {}
 
   async start(): Promise<void> {
-    const server = new DhcpServer(serverOptions(this.config, this.log));
+    const catalogue = await BootCatalogue.load(this.config).catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'boot environments unavailable: root-paths come from the configuration');
+      return undefined;
+    });
+    const server = new DhcpServer({ ...serverOptions(this.config, this.log, catalogue), onBootAck: (ack) => this.reportBoot(ack) });
     await server.start();
     this.server = server;
+    this.unregister = this.context.commands.register('dhcp.holderOf', (params) => (typeof params.ip === 'string' ? (server.holderOf(params.ip) ?? null) : null));
+  }
+
+  /** Firmware and the FreeBSD loader each run DHCP: two steps of a boot timeline. */
+  private reportBoot(ack: BootAck): void {
+    const loader = ack.kind === 'freebsd-loader';
+    this.context.bootEvent({
+      step: loader ? 'loader-dhcp' : 'firmware-dhcp',
+      ...(ack.mac ? { mac: ack.mac } : {}),
+      ...(ack.ip ? { ip: ack.ip } : {}),
+      ...(ack.host ? { host: ack.host } : {}),
+      ...((loader ? ack.rootPath : ack.file) ? { detail: (loader ? ack.rootPath : ack.file)! } : {}),
+    });
   }
 
   async close(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
     const server = this.server;
     this.server = undefined;
     await server?.close();
@@ -99,5 +125,5 @@ export const dhcpKind: ServiceKind = {
   name: 'dhcp',
   enabled: (config) => config.dhcp.enabled && config.dhcp.mode !== 'off',
   settings: (config) => ({ dhcp: config.dhcp, hosts: config.hosts, server: config.server, beRoot: config.be.root }),
-  create: (context: ServiceContext) => new DhcpService(context.config, context.log),
+  create: (context: ServiceContext) => new DhcpService(context.config, context.log, context),
 };

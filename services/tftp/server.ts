@@ -26,6 +26,8 @@ export interface TftpServerOptions {
   maxTransfers: number;
   timing: TransferTiming;
   log: Logger;
+  /** Called when a transfer completes: the appliance records loader and kernel downloads (src/boot/timeline.ts). */
+  onComplete?: (path: string, client: Client) => void;
   /**
    * Run transfers in this many worker threads (tftp.workers), each serving files from `root` through a
    * DirectorySource of its own; 0 or absent: on the main thread, through `source`.
@@ -227,7 +229,10 @@ export class TftpServer {
       windowsize: result.windowsize,
       retransmits: result.retransmits,
     };
-    if (result.outcome === 'complete') log.info(fields, 'transfer complete');
+    if (result.outcome === 'complete') {
+      log.info(fields, 'transfer complete');
+      this.options.onComplete?.(job.path, job.client);
+    }
     else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
     else log.warn({ ...fields, outcome: result.outcome, reason: result.reason }, 'transfer failed');
     this.onFinished?.({ ...result, file: job.path, client: clientText });

@@ -32,6 +32,9 @@ function recordingKind(name: string, events: string[], options: { failStart?: (c
           closed = true;
           events.push(`${id} close`);
         },
+        async update(next) {
+          events.push(`${id} update ${next.log.level}`);
+        },
       };
       return service;
     },
@@ -97,14 +100,16 @@ describe('supervisor', () => {
     const supervisor = new Supervisor([recordingKind('tftp', events).kind, recordingKind('dhcp', events).kind], log);
     await supervisor.start(config());
     await supervisor.reload(config({ log: { level: 'debug' } }));
-    expect(events).toEqual(['tftp#1 start', 'dhcp#1 start']);
+    // Unchanged settings: the same instances, told about the new configuration, no socket closed.
+    expect(events).toEqual(['tftp#1 start', 'dhcp#1 start', 'tftp#1 update debug', 'dhcp#1 update debug']);
+    events.length = 0;
     await supervisor.reload(config({ tftp: { port: 6969 } }));
-    expect(events).toEqual(['tftp#1 start', 'dhcp#1 start', 'tftp#1 close', 'tftp#2 start']);
+    expect(events).toEqual(['tftp#1 close', 'tftp#2 start', 'dhcp#1 update info']);
     await supervisor.reload(config({ tftp: { port: 6969 }, dhcp: { enabled: false } }));
-    expect(events.at(-1)).toBe('dhcp#1 close');
+    expect(events.at(-2)).toBe('dhcp#1 close');
     expect(supervisor.names).toEqual(['tftp']);
     await supervisor.reload(config({ tftp: { port: 6969 } }));
-    expect(events.at(-1)).toBe('dhcp#2 start');
+    expect(events.slice(-2)).toEqual(['tftp#2 update info', 'dhcp#2 start']);
     await supervisor.stop();
   });
 
