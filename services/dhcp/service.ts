@@ -18,6 +18,16 @@ export function environmentOf(name: string, config: Config, host?: HostConfig, c
   return { name, tftpPrefix: `${name}/`, nfsPath: host?.rootPath ?? catalogue?.rootOf(name) ?? join(config.be.root, name) };
 }
 
+/**
+ * What hosts not in hosts[] boot when dhcp.bootUnknown is true: dhcp.defaultBe, else the shared
+ * default root (tftp.root, whose boot/ a fresh appliance serves to every PXE client).
+ */
+export function defaultEnvironment(config: Config, catalogue?: BootCatalogue): BootEnvironment | undefined {
+  if (!config.dhcp.bootUnknown) return undefined;
+  if (config.dhcp.defaultBe !== null) return environmentOf(config.dhcp.defaultBe, config, undefined, catalogue);
+  return { name: 'tftp.root', tftpPrefix: '', nfsPath: config.tftp.root };
+}
+
 export function serverOptions(config: Config, log: Logger, catalogue?: BootCatalogue): DhcpServerOptions {
   const net = servedNetwork(config);
   const dhcp = config.dhcp;
@@ -70,7 +80,7 @@ export function serverOptions(config: Config, log: Logger, catalogue?: BootCatal
     declineTime: dhcp.declineTime,
     extraOptions: dhcp.options,
     hosts,
-    defaultEnv: dhcp.defaultBe !== null ? environmentOf(dhcp.defaultBe, config, undefined, catalogue) : undefined,
+    defaultEnv: defaultEnvironment(config, catalogue),
     policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl },
     leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
     log,

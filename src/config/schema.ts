@@ -93,9 +93,9 @@ const dhcp = z.strictObject({
   /** Seconds. */
   leaseTime: z.number().int().min(60).max(365 * 86400).default(3600),
   leaseFile: z.string().min(1).default('/var/db/be/dhcp.leases'),
-  /** Whether hosts not in hosts[] get a boot file (authoritative mode). */
+  /** Whether PXE clients not in hosts[] get a boot file (default.yaml: true). */
   bootUnknown: z.boolean().default(false),
-  /** The boot environment of hosts not in hosts[] when bootUnknown is true; null: they get an address only. */
+  /** The boot environment of hosts not in hosts[] when bootUnknown is true; null: the default root (tftp.root). */
   defaultBe: z.string().min(1).nullable().default(null),
   /** UEFI HTTP boot: the URL under which boot environments' files are served; null: HTTP boot clients get no answer. */
   httpBaseUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').nullable().default(null),

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
-import { makeClient, recorderScript, records, startBe, type RunningBe } from './dhcp/lan.js';
+import { makeClient, recorderScript, records, startBe, startDnsmasq, type RunningBe } from './dhcp/lan.js';
 
 const peers = needPeers('dhcp proxy beside dnsmasq', ['ip', 'dnsmasq', 'udhcpc'], { root: true });
 const pxeClient = fileURLToPath(new URL('./dhcp/pxe-client.mjs', import.meta.url));
@@ -29,12 +28,7 @@ describe.skipIf(peers.skip)('dhcp proxy mode beside dnsmasq', () => {
     lan = Lan.create({ hosts: ['router', 'boot', 'pc', 'laptop'], subnet: '10.99.0' });
     makeClient(lan, 'pc', pxeMac);
     makeClient(lan, 'laptop', plainMac);
-    const dnsmasq = lan.spawn('router', [
-      'dnsmasq', '--keep-in-foreground', '--no-daemon', '--no-resolv', '--port=0', '--no-ping', '--log-dhcp',
-      '--dhcp-range=10.99.0.100,10.99.0.149,600', '--dhcp-option=3,10.99.0.1',
-      `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--interface=eth0', '--bind-interfaces',
-    ]);
-    await new LineWatcher(dnsmasq.stderr).next(/DHCP, IP range/);
+    await startDnsmasq(lan, 'router', dir);
     be = await startBe(
       lan,
       'boot',

@@ -28,6 +28,21 @@ export async function startBe(lan: Lan, host: string, dir: string, yaml: string,
   return { child, out };
 }
 
+/**
+ * dnsmasq as the LAN's own DHCP server (addresses .100-.149, router .1) in a host's namespace; resolves
+ * once it serves. Lan.close() ends it. (Not returning the child: an execa child is a thenable, and an
+ * async function returning it would wait for dnsmasq to exit.)
+ */
+export async function startDnsmasq(lan: Lan, host: string, dir: string): Promise<void> {
+  const subnet = lan.subnet;
+  const dnsmasq = lan.spawn(host, [
+    'dnsmasq', '--keep-in-foreground', '--no-daemon', '--no-resolv', '--port=0', '--no-ping', '--log-dhcp',
+    `--dhcp-range=${subnet}.100,${subnet}.149,600`, `--dhcp-option=3,${subnet}.1`,
+    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--interface=eth0', '--bind-interfaces',
+  ]);
+  await new LineWatcher(dnsmasq.stderr).next(/DHCP, IP range/);
+}
+
 /** Gives a host's interface a fixed MAC and no address, so it is a DHCP client (the broadcast route stays). */
 export function makeClient(lan: Lan, host: string, mac: string, ifname = 'eth0'): string {
   const ns = lan.host(host).ns;
