@@ -124,20 +124,27 @@ export class DirectorySource implements FileSource {
     return new DirectorySource(real);
   }
 
-  private inside(real: string): boolean {
-    return real.startsWith(this.root === sep ? sep : this.root + sep);
+  /** The root's bytes plus a separator: every path we serve starts with them. */
+  private get prefix(): Buffer {
+    return Buffer.from(this.root === sep ? sep : this.root + sep);
+  }
+
+  /** Compared as bytes: a name need not be valid UTF-8, and a lossy string could alias another file. */
+  private inside(real: Buffer): boolean {
+    const prefix = this.prefix;
+    return real.length > prefix.length && real.subarray(0, prefix.length).equals(prefix);
   }
 
   async open(path: string, _client: Client): Promise<TftpFile> {
     // The name arrived as latin1 characters, one per byte (src/tftp/packet.ts): give the file system those bytes.
-    const full = Buffer.concat([Buffer.from(this.root + sep), Buffer.from(path, 'latin1')]);
-    let real: string;
+    const full = Buffer.concat([this.prefix, Buffer.from(path, 'latin1')]);
+    let real: Buffer;
     try {
-      real = await realpath(full);
+      real = await realpath(full, { encoding: 'buffer' });
     } catch (err) {
       throw refusal(err, path);
     }
-    if (!this.inside(real)) throw new TftpError('E_TFTP_ACCESS', `${path}: resolves outside the root (${real})`);
+    if (!this.inside(real)) throw new TftpError('E_TFTP_ACCESS', `${path}: resolves outside the root (${real.toString()})`);
     // Refuse by type before opening: opening a device or FIFO can block or have side effects.
     let before;
     try {
@@ -159,7 +166,7 @@ export class DirectorySource implements FileSource {
       // at this same inode, i.e. a file already inside the root.
       const opened = await handle.stat();
       if (!opened.isFile()) throw new TftpError('E_TFTP_ACCESS', `${path}: not a regular file once opened`);
-      const again = await realpath(full);
+      const again = await realpath(full, { encoding: 'buffer' });
       const now = await stat(again);
       if (!this.inside(again) || now.dev !== opened.dev || now.ino !== opened.ino) {
         throw new TftpError('E_TFTP_ACCESS', `${path}: changed between check and open`);

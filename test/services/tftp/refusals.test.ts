@@ -54,6 +54,15 @@ describe('TFTP refusals', () => {
     expect((await fetchFile({ port: h.port, file: name })).data.toString()).toBe('pxeboot bytes');
   });
 
+  it('serves names byte for byte, whether or not they are valid UTF-8', async () => {
+    // A Latin-1 name (one byte 0xe9) and a UTF-8 one (0xc3 0xa9): the wire carries bytes, so does the disk.
+    writeFileSync(Buffer.from(`${h.root}/caf\xe9.cfg`, 'latin1'), 'latin1 name');
+    writeFileSync(join(h.root, 'caf\u00e9-utf8.cfg'), 'utf-8 name');
+    expect((await fetchFile({ port: h.port, file: 'caf\u00e9.cfg' })).data.toString()).toBe('latin1 name');
+    const utf8Name = Buffer.from('caf\u00e9-utf8.cfg').toString('latin1');
+    expect((await fetchFile({ port: h.port, file: utf8Name })).data.toString()).toBe('utf-8 name');
+  });
+
   it('serves a symlink that stays inside the root', async () => {
     expect((await fetchFile({ port: h.port, file: 'boot/loader-link.efi' })).data.toString()).toBe('loader bytes');
   });
