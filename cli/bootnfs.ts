@@ -3,20 +3,11 @@
  * over NFS (the talk's bhyveload -h /ROOT/head -e boot.nfsroot.* ... then bhyve).
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { GuestFlags } from '../src/bhyve/settings.js';
 import { configFrom, integer } from './common.js';
 
-interface Options {
-  vm?: string;
+interface Options extends GuestFlags {
   host?: string;
-  mac?: string;
-  ip?: string;
-  netmask?: string;
-  gateway?: string;
-  memory?: string;
-  cpus?: number;
-  tap?: string;
-  bridge?: string;
-  console?: string;
   server?: string;
   dryRun?: boolean;
   json?: boolean;
