@@ -3,13 +3,15 @@
  * that wants it, and gets back something to read from. The server knows nothing of directories, ZFS or
  * hosts; a per-host source (a host's boot environment, a generated loader.rc) implements the same interface.
  *
- * The default source is a directory (tftp.root). It checks the opened descriptor, not only the name: a name
- * is resolved with realpath and must stay under the root, the descriptor must be a regular file, and its
- * device and inode must equal those of the resolved name, so swapping a link between check and open
- * cannot hand out a file from elsewhere.
+ * The default source is a directory (tftp.root). It checks the opened descriptor, not only the name: the
+ * name is resolved with realpath and must stay under the root, the descriptor must be a regular file, and
+ * where the descriptor really leads must lie under the root too, so swapping a link or a directory between
+ * check and open cannot hand out a file from elsewhere. On Linux that last check is exact (/proc/self/fd);
+ * descriptorInside explains the weaker fallback on systems without it.
  */
 import { constants } from 'node:fs';
-import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { TftpError } from '../../src/tftp/errors.js';
 
@@ -135,6 +137,27 @@ export class DirectorySource implements FileSource {
     return real.length > prefix.length && real.subarray(0, prefix.length).equals(prefix);
   }
 
+  /**
+   * Where does the open descriptor really lead? On Linux, /proc/self/fd/N names the opened file itself,
+   * atomically: that is the answer. Elsewhere (FreeBSD has no such link) resolve the name again before and
+   * after a stat and require both resolutions to agree, to lie under the root and to name the inode we
+   * hold; a swap timed between those steps can still slip through there, so keep tftp.root writable only
+   * by whoever is trusted with the boot files.
+   */
+  private async descriptorInside(handle: FileHandle, full: Buffer, opened: Stats): Promise<boolean> {
+    let proc: Buffer | undefined;
+    try {
+      proc = await readlink(`/proc/self/fd/${handle.fd}`, { encoding: 'buffer' });
+    } catch {
+      proc = undefined;
+    }
+    if (proc) return this.inside(proc);
+    const first = await realpath(full, { encoding: 'buffer' });
+    const now = await stat(first);
+    const second = await realpath(full, { encoding: 'buffer' });
+    return this.inside(first) && first.equals(second) && now.dev === opened.dev && now.ino === opened.ino;
+  }
+
   async open(path: string, _client: Client): Promise<TftpFile> {
     // The name arrived as latin1 characters, one per byte (src/tftp/packet.ts): give the file system those bytes.
     const full = Buffer.concat([this.prefix, Buffer.from(path, 'latin1')]);
@@ -161,14 +184,10 @@ export class DirectorySource implements FileSource {
       throw refusal(err, path);
     }
     try {
-      // The check that counts comes after open: resolve the name again and require that it still lies
-      // under the root and names the very file we hold. A link swapped in between would have to point
-      // at this same inode, i.e. a file already inside the root.
+      // The check that counts comes after open, on the descriptor we hold.
       const opened = await handle.stat();
       if (!opened.isFile()) throw new TftpError('E_TFTP_ACCESS', `${path}: not a regular file once opened`);
-      const again = await realpath(full, { encoding: 'buffer' });
-      const now = await stat(again);
-      if (!this.inside(again) || now.dev !== opened.dev || now.ino !== opened.ino) {
+      if (!(await this.descriptorInside(handle, full, opened))) {
         throw new TftpError('E_TFTP_ACCESS', `${path}: changed between check and open`);
       }
       return new DescriptorFile(handle, opened.size);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,51 @@ describe('TFTP refusals', () => {
 
   it('refuses the obsolete mail mode with ERROR 4', async () => {
     expect((await refusal('boot/pxeboot', 'mail')).code).toBe(4);
+  });
+
+  it('never hands out a file from outside the root while a directory on the path is swapped for a link (check after open)', async () => {
+    const source = await DirectorySource.create(h.root);
+    const client = { address: '127.0.0.1', port: 1 };
+    // root/swap is in turn a real directory holding f, and a link to a directory outside holding another f.
+    mkdirSync(join(h.root, 'swap'));
+    writeFileSync(join(h.root, 'swap', 'f'), 'inside bytes');
+    mkdirSync(join(outside, 'evil'));
+    writeFileSync(join(outside, 'evil', 'f'), 'outside bytes');
+    symlinkSync(join(outside, 'evil'), join(h.root, 'evil-link'));
+    let swapping = true;
+    let swaps = 0;
+    const swapper = (async () => {
+      while (swapping) {
+        // A directory cannot be renamed over a link (nor the reverse), so the name is briefly missing.
+        renameSync(join(h.root, 'swap'), join(h.root, 'swap-dir'));
+        renameSync(join(h.root, 'evil-link'), join(h.root, 'swap'));
+        await new Promise((resolve) => setImmediate(resolve));
+        renameSync(join(h.root, 'swap'), join(h.root, 'evil-link'));
+        renameSync(join(h.root, 'swap-dir'), join(h.root, 'swap'));
+        swaps++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const seen = { inside: 0, refused: 0, outside: 0 };
+    for (let i = 0; i < 3000; i++) {
+      try {
+        const file = await source.open('swap/f', client);
+        const buffer = new Uint8Array(64);
+        const n = await file.read(buffer);
+        await file.close();
+        if (Buffer.from(buffer.subarray(0, n)).toString() === 'inside bytes') seen.inside++;
+        else seen.outside++;
+      } catch (err) {
+        expect(['E_TFTP_ACCESS', 'E_TFTP_NOT_FOUND']).toContain((err as { code: string }).code);
+        seen.refused++;
+      }
+    }
+    swapping = false;
+    await swapper;
+    expect(seen.outside).toBe(0);
+    expect(seen.inside).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
+    expect(swaps).toBeGreaterThan(10);
   });
 
   it('the directory source checks the descriptor it opened, whatever the name said', async () => {
