@@ -227,7 +227,8 @@ export class PxeLab {
   /**
    * A second boot environment made the way an operator makes one: `be create` (the FreeBSD layout, 12
    * datasets), `be mount`, the boot files copied in, `be sharenfs --fstab` (be's ganesha exports and the
-   * guest's etc/fstab), then ganesha restarted on them. Returns each command's result.
+   * guest's etc/fstab), `be sharepxe` (PXE-bootable: its boot/ served over TFTP), then ganesha restarted
+   * on the exports. Returns each command's result.
    */
   async addBeMadeEnvironment(name: string) {
     const steps: Record<string, { code: number | undefined; stdout: string; stderr: string }> = {};
@@ -240,6 +241,7 @@ export class PxeLab {
     await step('mount', ['mount', name]);
     this.writeBootFiles(name);
     await step('sharenfs', ['sharenfs', name, '--fstab', '--server', this.server]);
+    await step('sharepxe', ['sharepxe', name]);
     await this.startGanesha();
     return steps;
   }
@@ -296,15 +298,24 @@ export class PxeLab {
     await out.next(/TFTP root is/, 15_000);
   }
 
-  /** be serve: authoritative DHCP for the QEMU MAC and TFTP from the directory the BE is mounted under. */
-  async startBe(be = 'head', extra: string[] = []): Promise<void> {
+  /**
+   * be serve: authoritative DHCP with a host entry for the QEMU MAC, and TFTP. `source: 'root'`: tftp.root
+   * is the directory the BEs are mounted under (the BE's files by path, as dnsmasq serves them);
+   * `source: 'catalogue'`: be's own per-host boot environments (be.backend zfs, the BE made PXE-bootable
+   * by `be sharepxe`, root-path from where it is mounted, only its boot/ served; tftp.root an empty default).
+   */
+  async startBe(be = 'head', options: { source?: 'root' | 'catalogue'; extra?: string[] } = {}): Promise<void> {
     await this.stopDhcpServer();
     const config = join(this.dir, 'be.yaml');
+    const catalogue = options.source === 'catalogue';
+    const defaultRoot = join(this.dir, 'tftp-default');
+    mkdirSync(defaultRoot, { recursive: true });
     writeFileSync(
       config,
       `server: { address: ${this.server}, stateDir: ${join(this.dir, 'state')} }
-tftp: { root: ${this.mountDir} }
-be: { backend: dir, root: ${this.mountDir} }
+${catalogue ? `tftp: { root: ${defaultRoot} }
+be: { backend: zfs, root: ${this.pool}/ROOT, mountDir: ${this.mountDir} }` : `tftp: { root: ${this.mountDir} }
+be: { backend: dir, root: ${this.mountDir} }`}
 dhcp:
   mode: authoritative
   interface: eth0
@@ -318,7 +329,7 @@ hosts:
 `,
     );
     rmSync(join(this.dir, 'be.leases'), { force: true });
-    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp', ...extra]);
+    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp', ...(options.extra ?? [])]);
     const out = new LineWatcher(child.stdout);
     this.dhcpServer = { child, out, kind: 'be' };
     await out.next(/"msg":"appliance running: tftp, dhcp"/, 30_000);

@@ -78,16 +78,20 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
       expect(served).toContain('head/boot/loader.efi');
     });
 
-    it('BIOS: a BE made by be create -l freebsd, be mount and be sharenfs --fstab boots from be\'s exports and fstab', { timeout: bootTimeoutMs + 150_000 }, async () => {
+    it('BIOS: a BE made by be create -l freebsd, be mount, be sharenfs --fstab and be sharepxe boots through be\'s per-host boot environments', { timeout: bootTimeoutMs + 150_000 }, async () => {
       const steps = await lab.addBeMadeEnvironment('stable');
       expect(steps.create!.stdout).toBe(`created ${lab.pool}/ROOT/stable (12 datasets)`);
       const fstab = readFileSync(join(lab.beDirOf('stable'), 'etc', 'fstab'), 'utf8');
       const nfsLines = fstab.split('\n').filter((l) => /\tnfs\t/.test(l));
       expect(nfsLines).toHaveLength(11);
       expect(nfsLines).toContain(`${lab.server}:${lab.beDirOf('stable')}/var/log\t/var/log\tnfs\trw\t0\t0`);
-      await lab.startBe('stable');
+      // No tftp.root over the BEs this time: be finds the host's BE, serves its boot/ and builds the
+      // root-path from where it is mounted.
+      await lab.startBe('stable', { source: 'catalogue' });
       const result = await lab.boot('bios', bootTimeoutMs);
       expectBooted(result, lab.serverLog(), 'stable', 11);
+      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      expect(served).toEqual(expect.arrayContaining(['stable/boot/pxeboot', 'stable/boot/vmlinuz', 'stable/boot/initrd.gz']));
     });
   });
 });
