@@ -10,13 +10,27 @@
  *   200 returning clients (-R 200): target be >= 1.0x dnsmasq
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, writeSection } from './results.js';
 
-const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
+/**
+ * A private copy of the built command, taken once at the start: each step starts a fresh server, and a build
+ * running meanwhile in the same tree (`npm run bundle` deletes dist/bin first) would make a step fail to start.
+ */
+function privateCopy(): { main: string; root: string } {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const root = mkdtempSync(join(tmpdir(), 'be-bench-dist-'));
+  cpSync(join(repo, 'dist', 'bin'), join(root, 'dist', 'bin'), { recursive: true });
+  cpSync(join(repo, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(repo, 'config'), join(root, 'config'));
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  return { main: join(root, 'dist', 'bin', 'be.mjs'), root };
+}
+const copy = privateCopy();
+const beMain = copy.main;
 const seconds = Number(process.env.BENCH_DHCP_SECONDS ?? 4);
 /** Probing knobs: a fixed list of rates and/or one server; a probe prints but does not write RESULTS.md. */
 const probeRates = process.env.BENCH_DHCP_RATES?.split(',').map(Number);
@@ -237,6 +251,7 @@ async function main(): Promise<void> {
     }
   } finally {
     tearDown();
+    rmSync(copy.root, { recursive: true, force: true });
   }
   const body = [
     `perfdhcp (kea-admin) four-way exchanges (DISCOVER, OFFER, REQUEST, ACK) against be and dnsmasq in the same run, in two`,
