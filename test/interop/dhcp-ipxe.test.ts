@@ -45,7 +45,7 @@ describe.skipIf(peers.skip)('iPXE in QEMU boots from be', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('iPXE gets the host\'s pxeboot from our DHCP answer and fetches it from our TFTP server', { timeout: 150_000 }, async () => {
+  it('iPXE gets the host\'s pxeboot from our DHCP answer and fetches it from our TFTP server', { timeout: 300_000 }, async () => {
     const root = join(dir, 'tftp');
     mkdirSync(join(root, 'head', 'boot'), { recursive: true });
     writeFileSync(join(root, 'head', 'boot', 'pxeboot'), pxeboot);
@@ -83,7 +83,7 @@ hosts:
     );
     const ack = await out.next(/"msg":"DHCPACK"/, 120_000);
     expect(JSON.parse(ack)).toMatchObject({ mac: vmMac, host: 'vm', boot: 'iPXE, BIOS x86: loader of head' });
-    const line = await out.next(/^(?=.*"msg":"transfer complete")(?=.*"file":"head\/boot\/pxeboot")/, 60_000).catch((err: Error) => {
+    const line = await out.next(/^(?=.*"msg":"transfer complete")(?=.*"file":"head\/boot\/pxeboot")/, 150_000).catch((err: Error) => {
       throw new Error(`${err.message}\nserver log:\n${out.lines.join('\n')}`);
     });
     const done = JSON.parse(line) as Record<string, unknown>;
