@@ -18,7 +18,6 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZfsFuse } from './be/zfs-fuse.js';
-import { acquireZfsFuse, type ZfsFuseLock } from './e2e/zfs-lock.js';
 import { needPeers } from './lan/peers.js';
 
 const peers = needPeers('rc.d/zfsbe on zfs-fuse', ['sh', 'zfs-fuse', 'zpool', 'zfs'], { root: true });
@@ -36,7 +35,6 @@ const premounted = join(dir, 'premounted');
 
 describe.skipIf(peers.skip)('rc.d/zfsbe on zfs-fuse datasets', () => {
   const zfs = new ZfsFuse(dir, pool);
-  let lock: ZfsFuseLock | undefined;
 
   const z = async (args: string[]) => {
     const result = await zfs.zfs(args);
@@ -47,8 +45,7 @@ describe.skipIf(peers.skip)('rc.d/zfsbe on zfs-fuse datasets', () => {
   beforeAll(async () => {
     mkdirSync(shims, { recursive: true });
     mkdirSync(alt, { recursive: true });
-    lock = await acquireZfsFuse();
-    await zfs.start();
+    await zfs.start(); // takes the machine-wide zfs-fuse lock
     // ROOT is never mounted (canmount=off); its mountpoint gives the BEs the /POOL/ROOT/NAME prefix the
     // script strips. Nothing is ever mounted under the host's /POOL.
     await z(['create', '-o', 'canmount=off', '-o', `mountpoint=/${pool}/ROOT`, `${pool}/ROOT`]);
@@ -80,9 +77,8 @@ if [ "$1" = -p ]; then cat "${rootLine}"; exit 0; fi
 
   afterAll(async () => {
     try {
-      await zfs.stop(); // destroys the pool (unmounting everything), ends zfs-fuse by its PID
+      await zfs.stop(); // destroys the pool (unmounting everything), ends zfs-fuse by its PID, releases the lock
     } finally {
-      lock?.release();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);

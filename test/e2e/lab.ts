@@ -21,8 +21,8 @@ import { execa, type ResultPromise } from 'execa';
 import { ZfsFuse } from '../be/zfs-fuse.js';
 import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
+import { readPcap, type Frame } from '../lan/pcap.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
-import { acquireZfsFuse, type ZfsFuseLock } from './zfs-lock.js';
 
 export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dnsmasq', 'qemu-system-x86_64', 'apt-get', 'dpkg', 'cpio', 'gzip', 'xz'];
 
@@ -96,10 +96,10 @@ export class PxeLab {
   server = '';
   guest!: Guest;
   private zfs: ZfsFuse;
-  private lock: ZfsFuseLock | undefined;
   private daemons: ResultPromise[] = [];
   private dhcpServer: { child: ResultPromise; out: LineWatcher; kind: 'dnsmasq' | 'be' } | undefined;
   private qemu = new Set<ResultPromise>();
+  private helpers = new Set<ResultPromise>();
   private subnet: string;
   private ipv6Router: boolean;
   private closed = false;
@@ -144,8 +144,7 @@ export class PxeLab {
   /** Builds the guest, the boot environment, the LAN and the NFS server. Minutes the first time (downloads), then about 10 s. */
   async start(): Promise<void> {
     this.guest = buildGuest();
-    this.lock = await acquireZfsFuse();
-    await this.zfs.start();
+    await this.zfs.start(); // waits for the machine-wide zfs-fuse lock (test/be/zfs-fuse.ts)
     const root = `${this.pool}/ROOT`;
     await this.zfsOk(['create', '-o', 'canmount=off', '-o', `mountpoint=${this.mountDir}`, root]);
     await this.zfsOk(['create', `${root}/head`]);
@@ -304,9 +303,9 @@ export class PxeLab {
    * `source: 'catalogue'`: be's own per-host boot environments (be.backend zfs, the BE made PXE-bootable
    * by `be sharepxe`, root-path from where it is mounted, only its boot/ served; tftp.root an empty default).
    */
-  async startBe(be = 'head', options: { source?: 'root' | 'catalogue'; extra?: string[] } = {}): Promise<void> {
+  async startBe(be = 'head', options: { source?: 'root' | 'catalogue'; services?: string; extra?: string[] } = {}): Promise<void> {
     await this.stopDhcpServer();
-    const config = join(this.dir, 'be.yaml');
+    const config = this.beConfig;
     const catalogue = options.source === 'catalogue';
     const defaultRoot = join(this.dir, 'tftp-default');
     mkdirSync(defaultRoot, { recursive: true });
@@ -329,10 +328,35 @@ hosts:
 `,
     );
     rmSync(join(this.dir, 'be.leases'), { force: true });
-    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp', ...(options.extra ?? [])]);
+    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', options.services ?? 'tftp,dhcp', ...(options.extra ?? [])]);
     const out = new LineWatcher(child.stdout);
     this.dhcpServer = { child, out, kind: 'be' };
-    await out.next(/"msg":"appliance running: tftp, dhcp"/, 30_000);
+    await out.next(/"msg":"appliance running/, 30_000);
+  }
+
+  /** The configuration file startBe() wrote, for be commands that talk to the running appliance. */
+  get beConfig(): string {
+    return join(this.dir, 'be.yaml');
+  }
+
+  /**
+   * tcpdump on the bridge itself (the switch namespace's br0), so it sees what crosses the LAN whoever
+   * sent it. Resolves once tcpdump listens; frames() waits for `count` frames or the timeout.
+   */
+  async captureOnBridge(filter: string, count: number): Promise<{ frames(timeoutMs?: number): Promise<Frame[]> }> {
+    const file = join(this.dir, `bridge-${randomBytes(3).toString('hex')}.pcap`);
+    const child = execa('ip', ['netns', 'exec', this.lan.switchNs, 'tcpdump', '-i', 'br0', '-n', '-U', '-c', String(count), '-w', file, filter], { reject: false, stdin: 'ignore' });
+    this.helpers.add(child);
+    void child.finally(() => this.helpers.delete(child));
+    await new LineWatcher(child.stderr).next(/listening on/);
+    return {
+      async frames(timeoutMs = 30_000) {
+        const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGTERM'), timeoutMs);
+        await child;
+        clearTimeout(timer);
+        return existsSync(file) ? readPcap(readFileSync(file)) : [];
+      },
+    };
   }
 
   /** Lines the running DHCP/TFTP server has logged (dnsmasq: stderr; be: JSON lines on stdout). */
@@ -418,14 +442,13 @@ hosts:
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const q of this.qemu) if (q.pid !== undefined) { try { process.kill(q.pid, 'SIGKILL'); } catch { /* gone */ } }
-    await Promise.all([...this.qemu]);
+    for (const q of [...this.qemu, ...this.helpers]) if (q.pid !== undefined) { try { process.kill(q.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await Promise.all([...this.qemu, ...this.helpers]);
     this.lan?.close();
     await Promise.all([this.dhcpServer?.child, ...this.daemons].filter(Boolean));
     try {
       await this.zfs.stop();
     } finally {
-      this.lock?.release();
       rmSync(this.dir, { recursive: true, force: true });
     }
   }

@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needPeers } from '../lan/peers.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
+import { LineWatcher } from '../lan/lines.js';
+import { beMain, labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
 
-const peers = needPeers('PXE end to end in QEMU', labPeers, { root: true });
+const peers = needPeers('PXE end to end in QEMU', [...labPeers, 'tcpdump'], { root: true });
 
 /**
  * A boot under TCG takes 15-55 s here (more when other suites load the machine); the bound is generous
@@ -92,6 +93,44 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
       expectBooted(result, lab.serverLog(), 'stable', 11);
       const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
       expect(served).toEqual(expect.arrayContaining(['stable/boot/pxeboot', 'stable/boot/vmlinuz', 'stable/boot/initrd.gz']));
+    });
+
+    it('be bootpxe --wake --follow: the magic packet crosses the bridge, then the boot shows step by step', { timeout: bootTimeoutMs + 90_000 }, async () => {
+      await lab.startBe('stable', { source: 'catalogue', services: 'tftp,dhcp,control' });
+      const wol = await lab.captureOnBridge('udp port 9', 1);
+      const follow = lab.lan.spawn('server', ['node', beMain, '-c', lab.beConfig, 'bootpxe', 'stable', '--host', 'vm', '--wake', '--follow', '--timeout', String(bootTimeoutMs / 1000)]);
+      const out = new LineWatcher(follow.stdout);
+      const [magic] = await wol.frames(30_000);
+      const mac = Buffer.from(lab.mac.split(':').map((h) => parseInt(h, 16)));
+      expect(magic?.udp?.payload).toEqual(Buffer.concat([Buffer.alloc(6, 0xff), ...new Array<Buffer>(16).fill(mac)]));
+      await out.next(/^magic packet for vm/);
+
+      // QEMU has no wake-on-LAN power-on: the test powers the machine on once the packet was seen.
+      const result = await lab.boot('bios', bootTimeoutMs);
+      expectBooted(result, lab.serverLog(), 'stable', 11);
+      const followed = await follow;
+      expect(followed.exitCode, String(followed.stderr)).toBe(0);
+      const steps = String(followed.stdout)
+        .split('\n')
+        .filter((l) => /^vm \+/.test(l))
+        .map((l) => l.replace(/^vm \+ *[\d.]+ s {2}/, '').replace(/ +/g, ' '));
+      expect(steps).toEqual(['Wake-on-LAN sent', 'firmware DHCP stable/boot/pxeboot', 'loader fetched stable/boot/pxeboot', 'kernel fetched stable/boot/vmlinuz']);
+    });
+
+    // Known bug in be, kept visible rather than worked around: the guest's own DHCP (udhcpc asking for
+    // the root path, a "plain" client to the policy) is reported by services/dhcp/service.ts reportBoot()
+    // as a `firmware-dhcp` step, and src/boot/timeline.ts starts a new boot on a firmware DHCP that follows
+    // later steps: `be status vm` then shows one event and the wake-up, firmware DHCP, loader and kernel of
+    // this boot are gone. it.fails: when be keeps the boot, this turns red: make it a plain it().
+    it.fails('be status vm still shows that whole boot after the guest\'s own DHCP', async () => {
+      const status = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'status', 'vm', '--json']);
+      const events = (JSON.parse(String(status.stdout)) as { events: { step: string; detail?: string }[] }).events;
+      expect(events.slice(0, 4).map((e) => (e.step === 'wol' ? ['wol'] : [e.step, e.detail])), String(status.stdout)).toEqual([
+        ['wol'],
+        ['firmware-dhcp', 'stable/boot/pxeboot'],
+        ['loader-fetched', 'stable/boot/pxeboot'],
+        ['kernel-fetched', 'stable/boot/vmlinuz'],
+      ]);
     });
   });
 });
