@@ -62,7 +62,8 @@ async function timed(file: string, args: string[]): Promise<number> {
 }
 
 function curlArgs(port: number, blksize: number): string[] {
-  return ['-sS', '--tftp-blksize', String(blksize), '-o', '/dev/null', `tftp://127.0.0.1:${port}/big`];
+  // --max-time: under a heavy neighbour two curls once hung for ten minutes against tftpd-hpa; fail the run instead.
+  return ['-sS', '--max-time', '180', '--tftp-blksize', String(blksize), '-o', '/dev/null', `tftp://127.0.0.1:${port}/big`];
 }
 
 /** MB/s of one curl fetching the 32 MiB file. */
