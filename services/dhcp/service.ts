@@ -110,15 +110,21 @@ class DhcpService implements Service {
     this.unregister = this.context.commands.register('dhcp.holderOf', (params) => (typeof params.ip === 'string' ? (server.holderOf(params.ip) ?? null) : null));
   }
 
-  /** Firmware and the FreeBSD loader each run DHCP: two steps of a boot timeline. */
+  /**
+   * Firmware and then the FreeBSD loader each run DHCP: two steps of a boot timeline. A plain client
+   * that gets a root-path is the loader's step too: it is the request that hands out the root (the
+   * end-to-end tests' Linux guest asks this way); counting it as firmware would start a new boot.
+   */
   private reportBoot(ack: BootAck): void {
-    const loader = ack.kind === 'freebsd-loader';
+    const rootStep = ack.kind === 'freebsd-loader' || ack.kind === 'plain';
+    if (ack.kind === 'plain' && !ack.rootPath) return;
+    const detail = rootStep ? ack.rootPath : ack.file;
     this.context.bootEvent({
-      step: loader ? 'loader-dhcp' : 'firmware-dhcp',
+      step: rootStep ? 'loader-dhcp' : 'firmware-dhcp',
       ...(ack.mac ? { mac: ack.mac } : {}),
       ...(ack.ip ? { ip: ack.ip } : {}),
       ...(ack.host ? { host: ack.host } : {}),
-      ...((loader ? ack.rootPath : ack.file) ? { detail: (loader ? ack.rootPath : ack.file)! } : {}),
+      ...(detail ? { detail } : {}),
     });
   }
 

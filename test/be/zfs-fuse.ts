@@ -4,7 +4,7 @@
  *
  * zfs-fuse serves one socket per machine (/var/run/zfs/zfs_socket), so suites take a machine-wide lock
  * first: the directory /tmp/be-zfs-fuse.lock holding the holder's PID, taken over when that PID is gone
- * (the same protocol as test/e2e/zfs-lock.ts; a process that already holds it is let through).
+ * (a process that already holds it is let through, so a suite may nest pools).
  *
  * The test directory is bind-mounted onto itself and made shared: every `ip netns exec` (ganesha,
  * rpcbind, clients) copies the mount table into a new mount namespace, and with a private mount those

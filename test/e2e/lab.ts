@@ -15,26 +15,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ZfsFuse } from '../be/zfs-fuse.js';
 import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { readPcap, type Frame } from '../lan/pcap.js';
+import { beMain } from '../cli/be.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
 
 export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dnsmasq', 'qemu-system-x86_64', 'apt-get', 'dpkg', 'cpio', 'gzip', 'xz'];
 
-/**
- * The shipped bin, dist/bin/be.mjs, found from the project root (the nearest directory with a
- * package.json), so this module works from test/e2e under vitest and from dist/test/e2e under bench/.
- */
-export const beMain = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'bin', 'be.mjs');
-})();
+export { beMain };
 
 export type Firmware = 'bios' | 'uefi';
 
