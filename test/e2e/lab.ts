@@ -21,6 +21,7 @@ import { ZfsFuse } from '../be/zfs-fuse.js';
 import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { readPcap, type Frame } from '../lan/pcap.js';
+import { NfsServer } from '../be/ganesha.js';
 import { beMain } from '../cli/be.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
 
@@ -163,46 +164,21 @@ export class PxeLab {
           `EXPORT {\n\tExport_Id = ${1001 + i};\n\tPath = "${be}${sub}";\n\tPseudo = "${be}${sub}";\n\tAccess_Type = RW;\n\tSquash = No_Root_Squash;\n\tProtocols = 3;\n\tTransports = TCP, UDP;\n\tFSAL { Name = VFS; }\n}\n`,
       )
       .join('');
-    this.daemons.push(this.lan.spawn('server', ['rpcbind', '-f', '-w']));
-    await this.waitFor(async () => (await this.lan.run('server', ['rpcinfo', '-p', '127.0.0.1'])).exitCode === 0, 'rpcbind');
+    this.nfs = new NfsServer(this.lan, 'server', this.dir, this.server);
     await this.startGanesha();
     if (this.ipv6Router) await this.startIpv6Router();
   }
 
   private manualExports = '';
-  private ganesha: ResultPromise | undefined;
+  private nfs: NfsServer | undefined;
   /** Where `be sharenfs` writes its ganesha exports (nfs.exportsFile). */
   get beExportsFile(): string {
     return join(this.dir, 'exports.ganesha');
   }
 
-  /**
-   * (Re)starts ganesha with the hand-written exports of `head` and, once be has written them, be's own.
-   * A restart rather than a reload: `ip netns exec` gives ganesha a copy of the host's mounts as they were
-   * when it started, so a boot environment mounted later is only seen by a new ganesha.
-   */
+  /** (Re)starts ganesha with the hand-written exports of `head` and, once be has written them, be's own. */
   private async startGanesha(): Promise<void> {
-    if (this.ganesha?.pid !== undefined) {
-      try {
-        process.kill(this.ganesha.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await this.ganesha;
-    }
-    const conf = join(this.dir, 'ganesha.conf');
-    writeFileSync(
-      conf,
-      `NFS_CORE_PARAM {\n\tProtocols = 3, 4;\n\tBind_addr = ${this.server};\n\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\nNFSV4 {\n\tGraceless = true;\n}\n${this.manualExports}${
-        existsSync(this.beExportsFile) ? `%include "${this.beExportsFile}"\n` : ''
-      }`,
-    );
-    this.ganesha = this.lan.spawn('server', ['ganesha.nfsd', '-F', '-f', conf, '-L', join(this.dir, 'ganesha.log'), '-p', join(this.dir, 'ganesha.pid'), '-N', 'NIV_EVENT']);
-    this.daemons.push(this.ganesha);
-    // Ready when NFSv3 over TCP and MOUNT v3 over UDP answer a NULL call (not merely registered: after a
-    // restart the portmapper may still hold the previous ganesha's entries).
-    const answers = async (args: string[]) => (await this.lan.run('server', ['rpcinfo', ...args])).exitCode === 0;
-    await this.waitFor(async () => (await answers(['-t', this.server, '100003', '3'])) && (await answers(['-u', this.server, '100005', '3'])), 'ganesha NFSv3/tcp and MOUNT v3/udp');
+    await this.nfs!.start(`${this.manualExports}${existsSync(this.beExportsFile) ? `%include "${this.beExportsFile}"\n` : ''}`);
   }
 
   /** Runs the compiled be command on the host (where the zfs-fuse mounts are), with the lab's settings. */
@@ -257,15 +233,6 @@ export class PxeLab {
   private async zfsOk(args: string[]): Promise<void> {
     const result = await this.zfs.zfs(args);
     if (result.exitCode !== 0) throw new Error(`zfs ${args.join(' ')}: ${result.stderr}`);
-  }
-
-  private async waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 150; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const log = join(this.dir, 'ganesha.log');
-    throw new Error(`${what} did not come up${existsSync(log) ? `: ${readFileSync(log, 'utf8').slice(-2000)}` : ''}`);
   }
 
   /** The reference server: dnsmasq as DHCP (with the root-path) and TFTP, as TESTLAB.md ran it. */

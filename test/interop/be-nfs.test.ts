@@ -12,6 +12,7 @@ import { parseMountTable, zfsMountPoints } from '../../src/be/mounts.js';
 import { parseZfsList } from '../../src/be/zfs-list.js';
 import { freebsdLayout } from '../../src/be/layout.js';
 import { beCli, entry } from '../be/cli.js';
+import { NfsServer } from '../be/ganesha.js';
 import { ZfsFuse } from '../be/zfs-fuse.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
@@ -127,7 +128,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
 
   describe('over NFS', () => {
     let server = '';
-    const daemons: ReturnType<Lan['spawn']>[] = [];
+    let nfs: NfsServer | undefined;
     const net = ['--set', 'nfs.network=10.99.5.0/24'];
 
     beforeAll(async () => {
@@ -136,23 +137,9 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       // The first share happens before ganesha runs: there is nothing to reload yet.
       const shared = await be(['sharenfs', 'head', '--fstab', '--server', server], [...net, '--set', 'nfs.reload=[/bin/true]']);
       expect(shared).toMatchObject({ code: 0 });
-      writeFileSync(
-        join(dir, 'ganesha.conf'),
-        `NFS_CORE_PARAM {\n\tProtocols = 3, 4;\n\tBind_addr = ${server};\n\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\nNFSV4 {\n\tGraceless = true;\n}\n%include "${exportsFile}"\n`,
-      );
-      daemons.push(lan.spawn('server', ['rpcbind', '-f']));
-      await waitFor(async () => (await lan!.run('server', ['rpcinfo', '-p', '127.0.0.1'])).exitCode === 0, 'rpcbind');
-      daemons.push(lan.spawn('server', ['ganesha.nfsd', '-F', '-f', join(dir, 'ganesha.conf'), '-L', join(dir, 'ganesha.log'), '-p', ganeshaPid, '-N', 'NIV_EVENT']));
-      await waitFor(async () => / 100005 +3 +udp /.test(String((await lan!.run('client', ['rpcinfo', '-p', server])).stdout)), 'ganesha MOUNT v3/udp');
+      nfs = new NfsServer(lan, 'server', dir, server);
+      await nfs.start(`%include "${exportsFile}"\n`);
     }, 120_000);
-
-    async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-      for (let i = 0; i < 150; i++) {
-        if (await check()) return;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`${what} did not come up${existsSync(join(dir, 'ganesha.log')) ? `: ${readFileSync(join(dir, 'ganesha.log'), 'utf8').slice(-2000)}` : ''}`);
-    }
 
     const inClient = (args: string[]) => lan!.run('client', ['node', entry, ...args, ...settings(net)], { timeoutMs: 60_000 });
 
@@ -263,7 +250,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect(readFileSync(exportsFile, 'utf8')).not.toContain(`${mountDir}/head`);
       // The NFS part is over: stop the daemons (by PID).
       lan!.close();
-      await Promise.all(daemons);
+      await nfs?.exited();
       expect(await be(['umount', 'head'], net)).toMatchObject({ code: 0, stdout: 'head unmounted\n' });
       const rows = await zfsList();
       expect(rows.find((r) => r.name === `${root}/head`)).toMatchObject({ mountpoint: '/', mounted: false });
