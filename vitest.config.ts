@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/lan/skip-summary.ts'],
+    reporters: ['default', './test/lan/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     // Suites that build network namespaces share the host's netns namespace list; files run in
