@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/lan/skip-summary.ts'],
+    globalSetup: ['test/lan/global-setup.ts'],
     reporters: ['default', './test/lan/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -42,7 +42,7 @@ export function register(program: Command): void {
       const server = options.server ?? config.server.address ?? '127.0.0.1';
       if (!isIPv4(server)) throw new BeError('E_USAGE', `--server ${server}: not an IPv4 address`);
       const rpc = { ...(options.portmapPort ? { portmapPort: options.portmapPort } : {}), ...(options.timeout ? { timeoutMs: options.timeout } : {}) };
-      const handle = config.nfs.handleCommand ? await handles.commandHandle(config.nfs.handleCommand, path) : (await handles.mountHandle(server, path, rpc)).handle;
+      const handle = await handles.handleFor(config.nfs.handleCommand, server, path, rpc);
       let verified: unknown;
       if (options.verify) {
         const info = await handles.fsinfo(server, handle, rpc);

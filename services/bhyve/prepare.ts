@@ -15,7 +15,7 @@ import { BeError } from '../../src/errors.js';
 import { isIPv4 } from '../../src/net.js';
 import { BeOps } from '../be/ops.js';
 import { loadState } from '../be/state.js';
-import { commandHandle, mountHandle, type HandleOptions } from '../nfs/handle.js';
+import { handleFor, type HandleOptions } from '../nfs/handle.js';
 import { run } from '../os.js';
 
 export interface PreparedGuest {
@@ -102,9 +102,7 @@ export async function prepareGuest(config: Config, settings: GuestSettings, opti
     await ops.share(settings.be, { fstab: server });
   }
 
-  const handle = config.nfs.handleCommand
-    ? await commandHandle(config.nfs.handleCommand, root, options.signal)
-    : (await mountHandle(server, root, options.rpc ?? {})).handle;
+  const handle = await handleFor(config.nfs.handleCommand, server, root, { ...options.rpc, ...(options.signal ? { signal: options.signal } : {}) });
   try {
     checkHandle(handle, guest.nfsVersion);
   } catch (err) {

@@ -59,6 +59,17 @@ export async function commandHandle(argv: readonly string[], path: string, signa
   return Buffer.from(text, 'hex');
 }
 
+/** The handle a guest of `server` gets for `path`: from nfs.handleCommand when set, else our own MOUNT v3 call. */
+export async function handleFor(
+  handleCommand: readonly string[] | null,
+  server: string,
+  path: string,
+  options: HandleOptions = {},
+): Promise<Buffer> {
+  if (handleCommand) return commandHandle(handleCommand, path, options.signal);
+  return (await mountHandle(server, path, options)).handle;
+}
+
 async function nfsCall(server: string, proc: number, handle: Uint8Array, label: string, options: HandleOptions & { nfsPort?: number }): Promise<Buffer> {
   const port = options.nfsPort ?? (await getPort(server, NFS_PROG, NFS_V3, options));
   return rpcCall({ host: server, port }, { prog: NFS_PROG, vers: NFS_V3, proc, args: encodeHandleArgs(handle), label }, options);

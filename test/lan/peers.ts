@@ -1,7 +1,7 @@
 /**
  * Suites that need a peer program (a DHCP or TFTP client, tcpdump) or root say so here. On a
  * developer machine a missing peer skips the suite and the run ends with one loud summary line
- * naming the install command (test/lan/skip-summary.ts); with CI=true a missing peer fails.
+ * naming the install command (test/lan/global-setup.ts); with CI=true a missing peer fails.
  */
 import { accessSync, appendFileSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
