@@ -20,7 +20,7 @@ type TftpConfig = Config['tftp'];
 
 /** The server's settings from the `tftp` configuration section. */
 export function serverTiming(config: TftpConfig) {
-  return { retransmitMs: config.retransmit, retries: config.retries, idleTimeoutMs: config.idleTimeout * 1000 };
+  return { retransmitMs: config.retransmit, retries: config.retries, idleTimeoutMs: config.idleTimeout * 1000, busyPollMicros: config.busyPoll };
 }
 
 class TftpService implements Service {

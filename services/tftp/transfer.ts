@@ -21,6 +21,7 @@ import { isTftpError, wireError, type TftpErrorCode } from '../../src/tftp/error
 import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
 import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
 import { BlockReader } from './blocks.js';
+import { busyPollFor, type BusyPoll } from './busy-poll.js';
 import type { Client, TftpFile } from './source.js';
 
 export interface TransferTiming {
@@ -30,6 +31,8 @@ export interface TransferTiming {
   retries: number;
   /** Milliseconds without progress before the transfer is abandoned. */
   idleTimeoutMs: number;
+  /** Microseconds the thread keeps polling for the client's answer after a send (busy-poll.ts); 0: never. */
+  busyPollMicros: number;
 }
 
 export type TransferOutcome = 'complete' | 'client-error' | 'timeout' | 'read-error' | 'aborted' | 'socket-error';
@@ -78,6 +81,7 @@ export class Transfer {
   private readonly timing: TransferTiming;
   private readonly log: TransferLog;
   private readonly started = Date.now();
+  private readonly busyPoll: BusyPoll;
 
   private state: 'oack' | 'data' | 'done' = 'data';
   /** Absolute number (never wrapped) of the last block the client acknowledged. */
@@ -115,6 +119,8 @@ export class Transfer {
     this.initialTimeoutMs = negotiatedTimeout !== undefined ? negotiatedTimeout * 1000 : options.timing.retransmitMs;
     this.timeoutMs = this.initialTimeoutMs;
     this.retriesLeft = options.timing.retries;
+    this.busyPoll = busyPollFor(options.timing.busyPollMicros);
+    this.busyPoll.count(true);
     this.socket.on('message', (msg, rinfo) => {
       try {
         this.onMessage(msg, rinfo);
@@ -201,6 +207,7 @@ export class Transfer {
     this.window.splice(0, delta);
     this.bytesAcked += this.ackedBytes(delta);
     this.base += delta;
+    this.reader.release(this.base);
     this.progress();
     if (this.base >= this.lastBlock) {
       this.finish('complete');
@@ -243,6 +250,7 @@ export class Transfer {
         this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
       }
       this.sentTo = end;
+      this.busyPoll.sent();
     }
     this.armTimer();
     if (!this.loading && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) void this.load();
@@ -282,6 +290,7 @@ export class Transfer {
     }
     if (end > this.sentTo) {
       this.sentTo = end;
+      this.busyPoll.sent();
       this.armTimer();
     }
   }
@@ -355,6 +364,7 @@ export class Transfer {
   private finish(outcome: TransferOutcome, reason?: string): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    this.busyPoll.count(false);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.window = [];

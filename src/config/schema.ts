@@ -64,6 +64,11 @@ const tftp = z.strictObject({
   idleTimeout: z.number().int().min(1).max(3600).default(60),
   /** Worker threads that run transfers, so many clients use more than one core; 0 runs them on the main thread. */
   workers: z.number().int().min(0).max(64).default(0),
+  /**
+   * Microseconds a thread keeps polling for the client's ACK after sending, instead of sleeping, while at
+   * most two transfers run on it: a wake-up costs as much as a block on a VM. 0 turns it off (services/tftp/busy-poll.ts).
+   */
+  busyPoll: z.number().int().min(0).max(100_000).default(1000),
 });
 
 const range = z.strictObject({ start: ipv4, end: ipv4 });

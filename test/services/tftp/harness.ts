@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../../services/log.js';
 import { TftpServer, type FinishedTransfer, type TftpServerOptions } from '../../../services/tftp/server.js';
 import { DirectorySource, type FileSource } from '../../../services/tftp/source.js';
+import type { TransferTiming } from '../../../services/tftp/transfer.js';
 
 export interface Harness {
   server: TftpServer;
@@ -22,7 +23,7 @@ export function tempRoot(prefix = 'be-tftp-'): string {
 }
 
 export async function startServer(
-  options: Partial<Omit<TftpServerOptions, 'log' | 'source'>> & { root?: string; source?: FileSource; logLevel?: 'info' | 'debug' | 'silent' } = {},
+  options: Partial<Omit<TftpServerOptions, 'log' | 'source' | 'timing'>> & { timing?: Partial<TransferTiming>; root?: string; source?: FileSource; logLevel?: 'info' | 'debug' | 'silent' } = {},
 ): Promise<Harness> {
   const root = options.root ?? tempRoot();
   const ownsRoot = options.root === undefined;
@@ -41,7 +42,8 @@ export async function startServer(
     maxBlksize: options.maxBlksize ?? 1468,
     maxWindowsize: options.maxWindowsize ?? 16,
     maxTransfers: options.maxTransfers ?? 256,
-    timing: options.timing ?? { retransmitMs: 200, retries: 5, idleTimeoutMs: 30_000 },
+    // busyPollMicros: the product's default (tftp.busyPoll), so the tests run what ships.
+    timing: { retransmitMs: 200, retries: 5, idleTimeoutMs: 30_000, busyPollMicros: 1000, ...options.timing },
     log,
     ...(options.workers ? { workers: { count: options.workers.count, root } } : {}),
   });
