@@ -1,7 +1,8 @@
 /**
- * One accepted read request carried out: open the file from the source, bind the transfer's own socket,
- * negotiate, run the Transfer. The same code runs on the main thread and inside a transfer worker
- * (services/tftp/worker.ts), so both paths behave alike.
+ * One accepted read request carried out: the main thread opens the file from the source (all policy and
+ * checks live there), then binds the transfer's own socket, negotiates and runs the Transfer, either
+ * itself or in a transfer worker (services/tftp/worker.ts) that received the open descriptor. Both run
+ * runOpened, so both paths behave alike.
  */
 import { isTftpError, TftpError } from '../../src/tftp/errors.js';
 import { negotiate, type NegotiationLimits, type TransferMode } from '../../src/tftp/options.js';
@@ -22,7 +23,6 @@ export interface TransferJob {
 }
 
 export interface JobContext {
-  source: FileSource;
   /** The address transfer sockets bind to: the listener's. */
   address: string;
   limits: NegotiationLimits;
@@ -38,13 +38,17 @@ export interface RunningJob {
   readonly done: Promise<JobOutcome>;
 }
 
-export function runJob(job: TransferJob, context: JobContext): RunningJob {
+/**
+ * Opens the job's file from `source`, then hands it to `run` (on this thread or a worker). Aborting before
+ * the file is open closes it as soon as it is; after, it aborts the transfer.
+ */
+export function openAndRun(job: TransferJob, source: FileSource, run: (file: TftpFile) => RunningJob): RunningJob {
   let aborted = false;
-  let transfer: Transfer | undefined;
+  let running: RunningJob | undefined;
   const done = (async (): Promise<JobOutcome> => {
     let file: TftpFile;
     try {
-      file = await context.source.open(job.path, job.client);
+      file = await source.open(job.path, job.client);
     } catch (err) {
       return { kind: 'refused', error: isTftpError(err) ? err : new TftpError('E_TFTP_READ', (err as Error).message, { cause: err }) };
     }
@@ -52,6 +56,23 @@ export function runJob(job: TransferJob, context: JobContext): RunningJob {
       await file.close().catch(() => {});
       return { kind: 'refused', error: new TftpError('E_TFTP_SHUTDOWN', 'server closing') };
     }
+    running = run(file);
+    return running.done;
+  })();
+  return {
+    abort() {
+      aborted = true;
+      running?.abort();
+    },
+    done,
+  };
+}
+
+/** Binds the transfer's socket, negotiates and runs the transfer of an open file; closes the file in the end. */
+export function runOpened(job: TransferJob, file: TftpFile, context: JobContext): RunningJob {
+  let aborted = false;
+  let transfer: Transfer | undefined;
+  const done = (async (): Promise<JobOutcome> => {
     let socket;
     try {
       socket = await bindUdp({

@@ -1,6 +1,6 @@
 /**
- * Transfer workers: the listener stays on the main thread and hands each accepted request to the worker
- * with the fewest transfers. Workers load the compiled services/tftp/worker.js from the package's dist/
+ * Transfer workers: the listener stays on the main thread, opens each accepted request's file there (so
+ * every source and check applies), and hands the open FileHandle to the worker with the fewest transfers. Workers load the compiled services/tftp/worker.js from the package's dist/
  * directory (the esbuild bundle does not include it; tsc's output does).
  */
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { TftpError } from '../../src/tftp/errors.js';
 import { packageRoot } from '../config.js';
 import type { Logger } from '../log.js';
+import type { FileHandle } from 'node:fs/promises';
 import type { JobOutcome, RunningJob, TransferJob } from './job.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -31,7 +32,7 @@ export class WorkerPool {
     private readonly log: Logger,
   ) {}
 
-  /** Starts every worker and waits until each has opened the root; rejects (and stops them) otherwise. */
+  /** Starts every worker and waits until each is ready; rejects (and stops them) otherwise. */
   async start(): Promise<void> {
     const script = workerScript();
     if (!existsSync(script)) throw new Error(`tftp.workers needs ${script}: build with npm run build, or set tftp.workers to 0`);
@@ -54,9 +55,6 @@ export class WorkerPool {
             worker.off('error', reject);
             worker.on('error', (err) => this.lost(member, err));
             resolve(member);
-            return;
-          case 'failed':
-            reject(new Error(message.message));
             return;
           case 'log':
             this.log[message.level](message.fields, message.msg);
@@ -87,11 +85,12 @@ export class WorkerPool {
     );
   }
 
-  run(job: TransferJob): RunningJob {
+  /** Runs the job in a worker, which takes over `handle` (it is unusable here afterwards) and closes it. */
+  run(job: TransferJob, handle: FileHandle, size: number): RunningJob {
     const member = this.members.reduce((best, m) => (m.jobs.size < best.jobs.size ? m : best), this.members[0]!);
     const id = this.nextId++;
     const done = new Promise<JobOutcome>((resolve) => member.jobs.set(id, resolve));
-    member.worker.postMessage({ type: 'job', id, job } satisfies ToWorker);
+    member.worker.postMessage({ type: 'job', id, job, handle, size } satisfies ToWorker, [handle as never]);
     return {
       abort: () => member.worker.postMessage({ type: 'abort', id } satisfies ToWorker),
       done,

@@ -11,9 +11,9 @@ import { decode, DecodeError, encode, type RequestPacket } from '../../src/tftp/
 import { normalizeRequestPath } from '../../src/tftp/paths.js';
 import type { Logger } from '../log.js';
 import { bindUdp } from '../udp.js';
-import { runJob, type JobContext, type JobOutcome, type RunningJob, type TransferJob } from './job.js';
+import { openAndRun, runOpened, type JobContext, type JobOutcome, type RunningJob, type TransferJob } from './job.js';
 import { WorkerPool } from './pool.js';
-import type { Client, FileSource } from './source.js';
+import { DescriptorFile, type Client, type FileSource, type TftpFile } from './source.js';
 import type { TransferResult, TransferTiming } from './transfer.js';
 
 export interface TftpServerOptions {
@@ -29,10 +29,10 @@ export interface TftpServerOptions {
   /** Called when a transfer completes: the appliance records loader and kernel downloads (src/boot/timeline.ts). */
   onComplete?: (path: string, client: Client) => void;
   /**
-   * Run transfers in this many worker threads (tftp.workers), each serving files from `root` through a
-   * DirectorySource of its own; 0 or absent: on the main thread, through `source`.
+   * Run transfers of files open on a descriptor in this many worker threads (tftp.workers); files are
+   * always opened here, through `source`. 0 or absent, and generated files: on the main thread.
    */
-  workers?: { count: number; root: string };
+  workers?: number;
 }
 
 /** What the server tells whoever watches it (tests, benchmarks) when a transfer ends. */
@@ -57,7 +57,6 @@ export class TftpServer {
 
   constructor(private readonly options: TftpServerOptions) {
     this.context = {
-      source: options.source,
       address: options.address,
       limits: { maxBlksize: options.maxBlksize, maxWindowsize: options.maxWindowsize },
       timing: options.timing,
@@ -67,11 +66,11 @@ export class TftpServer {
 
   /** Binds the listener (and starts the workers); rejects with BeError('E_BIND') naming tftp.port on failure. */
   async start(): Promise<void> {
-    const workers = this.options.workers;
-    if (workers && workers.count > 0) {
+    const workers = this.options.workers ?? 0;
+    if (workers > 0) {
       const pool = new WorkerPool(
-        workers.count,
-        { root: workers.root, address: this.options.address, limits: this.context.limits, timing: this.options.timing, minLevel: this.options.log.levelVal },
+        workers,
+        { address: this.options.address, limits: this.context.limits, timing: this.options.timing, minLevel: this.options.log.levelVal },
         this.options.log,
       );
       await pool.start();
@@ -106,7 +105,7 @@ export class TftpServer {
     this.listener.on('error', (err) => this.options.log.warn({ err: err.message }, 'listener socket error'));
     const bound = this.listener.address();
     this.options.log.info(
-      { address: bound.address, port: bound.port, maxTransfers: this.options.maxTransfers, workers: this.pool ? this.options.workers?.count : 0 },
+      { address: bound.address, port: bound.port, maxTransfers: this.options.maxTransfers, workers: this.pool ? this.options.workers : 0 },
       'tftp listening',
     );
   }
@@ -202,7 +201,7 @@ export class TftpServer {
       return;
     }
     const job: TransferJob = { filename: request.filename, path: path.path, mode, options: request.options, client };
-    const running = this.pool ? this.pool.run(job) : runJob(job, this.context);
+    const running = openAndRun(job, this.options.source, (file) => this.run(job, file));
     const slot: Slot = { running, aborted: false };
     this.slots.set(key, slot);
     const work = running.done.then((outcome) => this.finished(job, slot, outcome)).finally(() => {
@@ -210,6 +209,12 @@ export class TftpServer {
       this.pending.delete(work);
     });
     this.pending.add(work);
+  }
+
+  /** A file on a descriptor goes to a worker when there are workers; generated content stays here. */
+  private run(job: TransferJob, file: TftpFile): RunningJob {
+    if (this.pool && file instanceof DescriptorFile) return this.pool.run(job, file.handle, file.size);
+    return runOpened(job, file, this.context);
   }
 
   private finished(job: TransferJob, slot: Slot, outcome: JobOutcome): void {

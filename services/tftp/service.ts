@@ -77,9 +77,7 @@ class TftpService implements Service {
       throw new BeError('E_CONFIG', `tftp.root ${this.config.root}: ${why}: create it or set tftp.root to the directory holding the boot files`);
     }
     await this.loadCatalogue();
-    // Worker threads serve from tftp.root only: they open files themselves.
-    const source: FileSource =
-      this.config.workers > 0 ? root : new BootEnvironmentSource(() => this.catalogue, { beOfClient: (address) => this.beOfClient(address) }, root);
+    const source: FileSource = new BootEnvironmentSource(() => this.catalogue, { beOfClient: (address) => this.beOfClient(address) }, root);
     const server = new TftpServer({
       address: this.config.address,
       port: this.config.port,
@@ -93,7 +91,7 @@ class TftpService implements Service {
       maxTransfers: this.config.maxTransfers,
       timing: serverTiming(this.config),
       log: this.log,
-      ...(this.config.workers > 0 ? { workers: { count: this.config.workers, root: this.config.root } } : {}),
+      workers: this.config.workers,
     });
     await server.start();
     this.server = server;

@@ -84,10 +84,12 @@ export function streamFile(chunks: AsyncIterable<Uint8Array>, size?: number): Tf
   };
 }
 
-class DescriptorFile implements TftpFile {
+/** A regular file open on a descriptor: what DirectorySource hands out. */
+export class DescriptorFile implements TftpFile {
   private position = 0;
   constructor(
-    private readonly handle: FileHandle,
+    /** Transferable to a worker thread (services/tftp/pool.ts), which then owns it. */
+    readonly handle: FileHandle,
     readonly size: number,
   ) {}
 

@@ -1,12 +1,14 @@
-/** The messages between the TFTP listener and its transfer workers (structured-clone plain data only). */
+/**
+ * The messages between the TFTP listener and its transfer workers: structured-clone plain data, and the
+ * open file's FileHandle, which is transferred (the worker then owns and closes it).
+ */
+import type { FileHandle } from 'node:fs/promises';
 import type { TftpErrorCode } from '../../src/tftp/errors.js';
 import type { NegotiationLimits } from '../../src/tftp/options.js';
 import type { TransferJob } from './job.js';
 import type { TransferResult, TransferTiming } from './transfer.js';
 
 export interface WorkerInit {
-  /** tftp.root: each worker opens files through its own DirectorySource. */
-  root: string;
   address: string;
   limits: NegotiationLimits;
   timing: TransferTiming;
@@ -14,12 +16,11 @@ export interface WorkerInit {
   minLevel: number;
 }
 
-export type ToWorker = { type: 'job'; id: number; job: TransferJob } | { type: 'abort'; id: number };
+export type ToWorker = { type: 'job'; id: number; job: TransferJob; handle: FileHandle; size: number } | { type: 'abort'; id: number };
 
 export type WireOutcome = { kind: 'refused'; code: TftpErrorCode; detail: string } | { kind: 'ran'; result: TransferResult };
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'failed'; message: string }
   | { type: 'outcome'; id: number; outcome: WireOutcome }
   | { type: 'log'; level: 'debug' | 'warn'; fields: Record<string, unknown>; msg: string };

@@ -4,8 +4,8 @@
  * under many clients). Log lines go to the main thread, which owns the logger.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runJob, type RunningJob } from './job.js';
-import { DirectorySource } from './source.js';
+import { runOpened, type RunningJob } from './job.js';
+import { DescriptorFile } from './source.js';
 import type { TransferLog } from './transfer.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -28,27 +28,22 @@ function forwardingLog(bindings: Record<string, unknown>): TransferLog {
   };
 }
 
-try {
-  const source = await DirectorySource.create(init.root);
-  const context = { source, address: init.address, limits: init.limits, timing: init.timing, log: forwardingLog({}) };
-  const jobs = new Map<number, RunningJob>();
-  port.on('message', (message: ToWorker) => {
-    if (message.type === 'abort') {
-      jobs.get(message.id)?.abort();
-      return;
-    }
-    const running = runJob(message.job, context);
-    jobs.set(message.id, running);
-    void running.done.then((outcome) => {
-      jobs.delete(message.id);
-      post({
-        type: 'outcome',
-        id: message.id,
-        outcome: outcome.kind === 'refused' ? { kind: 'refused', code: outcome.error.code, detail: outcome.error.detail } : outcome,
-      });
+const context = { address: init.address, limits: init.limits, timing: init.timing, log: forwardingLog({}) };
+const jobs = new Map<number, RunningJob>();
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'abort') {
+    jobs.get(message.id)?.abort();
+    return;
+  }
+  const running = runOpened(message.job, new DescriptorFile(message.handle, message.size), context);
+  jobs.set(message.id, running);
+  void running.done.then((outcome) => {
+    jobs.delete(message.id);
+    post({
+      type: 'outcome',
+      id: message.id,
+      outcome: outcome.kind === 'refused' ? { kind: 'refused', code: outcome.error.code, detail: outcome.error.detail } : outcome,
     });
   });
-  post({ type: 'ready' });
-} catch (err) {
-  post({ type: 'failed', message: (err as Error).message });
-}
+});
+post({ type: 'ready' });

@@ -62,7 +62,7 @@ const tftp = z.strictObject({
   retries: z.number().int().min(0).max(100).default(6),
   /** Seconds a transfer may make no progress (client silent, or the file source stalled) before it is abandoned. */
   idleTimeout: z.number().int().min(1).max(3600).default(60),
-  /** Worker threads that run transfers, so many clients use more than one core; 0 runs them on the main thread. */
+  /** Worker threads that run transfers of files the main thread opened, so many clients use more than one core; 0 runs them on the main thread. */
   workers: z.number().int().min(0).max(64).default(0),
   /**
    * Microseconds a thread keeps polling for the client's ACK after sending, instead of sleeping, while at

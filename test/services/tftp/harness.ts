@@ -45,7 +45,7 @@ export async function startServer(
     // busyPollMicros: the product's default (tftp.busyPoll), so the tests run what ships.
     timing: { retransmitMs: 200, retries: 5, idleTimeoutMs: 30_000, busyPollMicros: 1000, ...options.timing },
     log,
-    ...(options.workers ? { workers: { count: options.workers.count, root } } : {}),
+    ...(options.workers ? { workers: options.workers } : {}),
   });
   const finished: FinishedTransfer[] = [];
   server.onFinished = (result) => finished.push(result);

@@ -1,6 +1,7 @@
 /**
  * tftp.workers: transfers run in worker threads (the compiled dist/services/tftp/worker.js, which
- * `npm test` builds first) and behave exactly as on the main thread.
+ * `npm test` builds first) and behave exactly as on the main thread. The main thread opens every file
+ * through the source and hands the descriptor over, so any source works with workers.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFile, TftpClientError } from './client.js';
 import { startServer, type Harness } from './harness.js';
+import { bytesFile, DirectorySource, type FileSource } from '../../../services/tftp/source.js';
 import { RawPeer } from './raw.js';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -17,7 +19,7 @@ describe('TFTP transfers in worker threads', () => {
   const files = new Map<string, Buffer>();
 
   beforeAll(async () => {
-    h = await startServer({ workers: { count: 2, root: '' }, timing: { retransmitMs: 10_000, retries: 2, idleTimeoutMs: 60_000 } });
+    h = await startServer({ workers: 2, timing: { retransmitMs: 10_000, retries: 2, idleTimeoutMs: 60_000 } });
     for (const [name, size] of [['a', 300_000], ['b', 512 * 3], ['c', 0]] as const) {
       const data = randomBytes(size);
       files.set(name, data);
@@ -57,8 +59,32 @@ describe('TFTP transfers in worker threads', () => {
     }
   });
 
+  it('serves what any source opens: files of another directory go to the workers, generated content stays on the main thread', async () => {
+    const other = await startServer({ logLevel: 'silent' }); // only for its temporary directory
+    const elsewhere = randomBytes(100_000);
+    writeFileSync(join(other.root, 'kernel'), elsewhere);
+    const generated = new TextEncoder().encode('set root-path per host\n'.repeat(200));
+    const directory = await DirectorySource.create(other.root);
+    const source: FileSource = {
+      open: (path, client) => (path === 'loader.rc' ? Promise.resolve(bytesFile(generated)) : directory.open(path, client)),
+    };
+    const t = await startServer({ workers: 2, source, timing: { retransmitMs: 10_000, retries: 2, idleTimeoutMs: 60_000 } });
+    try {
+      const [kernel, rc] = await Promise.all([
+        fetchFile({ port: t.port, file: 'kernel', blksize: 1468 }),
+        fetchFile({ port: t.port, file: 'loader.rc', blksize: 512 }),
+      ]);
+      expect(sha(kernel.data)).toBe(sha(elsewhere));
+      expect(sha(rc.data)).toBe(sha(generated));
+      await expect(fetchFile({ port: t.port, file: 'a' })).rejects.toEqual(new TftpClientError(1, 'File not found'));
+    } finally {
+      await t.close();
+      await other.close();
+    }
+  });
+
   it('close() aborts transfers running in workers and stops the workers', async () => {
-    const t = await startServer({ workers: { count: 2, root: '' }, timing: { retransmitMs: 60_000, retries: 1, idleTimeoutMs: 60_000 } });
+    const t = await startServer({ workers: 2, timing: { retransmitMs: 60_000, retries: 1, idleTimeoutMs: 60_000 } });
     const peer = await RawPeer.open();
     try {
       writeFileSync(join(t.root, 'f'), randomBytes(5000));
