@@ -253,6 +253,8 @@ export class DhcpServer {
         keys: { address: 'server.address', port: 'dhcp.port' },
         recvBufferSize: 4 << 20,
         sendBufferSize: 1 << 20,
+        // Replies go to giaddr, ciaddr, the broadcast address or the sender: always literals.
+        literalAddressesOnly: true,
       });
       this.socket.setBroadcast(true);
       this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, false));
@@ -263,6 +265,7 @@ export class DhcpServer {
           port: this.options.proxyPort,
           service: 'dhcp (proxyDHCP boot server port)',
           keys: { address: 'server.address', port: 'dhcp.proxyPort' },
+          literalAddressesOnly: true,
         });
         this.proxySocket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, true));
         this.proxySocket.on('error', (err) => this.options.log.warn({ err: err.message }, 'proxyDHCP socket error'));
