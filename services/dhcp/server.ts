@@ -310,6 +310,8 @@ export class DhcpServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
+      if (this.outboxFlush) clearImmediate(this.outboxFlush);
+      this.flushOutbox();
       for (const socket of [this.socket, this.proxySocket]) {
         if (!socket) continue;
         await new Promise<void>((resolve) => {
@@ -641,9 +643,33 @@ export class DhcpServer {
       return;
     }
     this.stats.replies++;
-    // No callback: a send error is emitted as the socket's 'error' event, which start() logs.
-    socket.send(bytes, port, address);
+    this.outbox.push({ bytes, port, address, socket });
+    this.outboxFlush ??= setImmediate(this.flushOutbox);
   }
+
+  /**
+   * Replies wait for the end of the event loop's turn and then leave back to back. Sent one by one
+   * between the handling of the requests read in the same turn, each reply found its receiver asleep
+   * again and paid for waking it (an inter-processor interrupt, dear on a VM): with perfdhcp as the
+   * receiver that cost 0.1-0.3 % more drops at 5,000 exchanges/s and about 5 % more CPU.
+   */
+  private outbox: { bytes: Uint8Array; port: number; address: string; socket: Socket }[] = [];
+  private outboxFlush: NodeJS.Immediate | undefined;
+
+  private readonly flushOutbox = (): void => {
+    this.outboxFlush = undefined;
+    const out = this.outbox;
+    this.outbox = [];
+    // No callback: a send error is emitted as the socket's 'error' event, which start() logs.
+    for (const reply of out) {
+      try {
+        reply.socket.send(reply.bytes, reply.port, reply.address);
+      } catch (err) {
+        // The socket closed since (shutdown): the client will retry.
+        this.options.log.debug({ err: (err as Error).message }, 'reply not sent');
+      }
+    }
+  };
 }
 
 /** For `be leases`: sorts by address. */
