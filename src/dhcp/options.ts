@@ -147,7 +147,6 @@ function expectLength(spec: OptionSpec, data: Uint8Array, ok: boolean, rule: str
 
 /** Bytes → value by the table's type; throws OptionValueError when the length does not fit. */
 export function decodeValue(spec: OptionSpec, data: Uint8Array): TypeValues[OptionType] {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   switch (spec.type) {
     case 'ip':
       expectLength(spec, data, data.length === 4, '4');
@@ -163,13 +162,13 @@ export function decodeValue(spec: OptionSpec, data: Uint8Array): TypeValues[Opti
       return data[0] !== 0;
     case 'u16':
       expectLength(spec, data, data.length === 2, '2');
-      return view.getUint16(0);
+      return (data[0]! << 8) | data[1]!;
     case 'u32':
       expectLength(spec, data, data.length === 4, '4');
-      return view.getUint32(0);
+      return ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
     case 'i32':
       expectLength(spec, data, data.length === 4, '4');
-      return view.getInt32(0);
+      return (data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!;
     case 'string':
       return utf8.decode(data);
     case 'bytes':
@@ -178,7 +177,7 @@ export function decodeValue(spec: OptionSpec, data: Uint8Array): TypeValues[Opti
       return Array.from(data);
     case 'u16s':
       expectLength(spec, data, data.length % 2 === 0, 'an even number');
-      return Array.from({ length: data.length / 2 }, (_, i) => view.getUint16(i * 2));
+      return Array.from({ length: data.length / 2 }, (_, i) => (data[i * 2]! << 8) | data[i * 2 + 1]!);
   }
 }
 

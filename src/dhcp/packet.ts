@@ -187,13 +187,27 @@ export function decodePacket(buf: Uint8Array): DhcpPacket {
   };
 }
 
+/** Writes a dotted quad (1-3 digits a part, each at most 255) without splitting or a regular expression: it runs for every reply. */
 function writeIp(out: Uint8Array, offset: number, text: string, field: string): void {
   if (text === '0.0.0.0') return; // the output starts zeroed; most address fields are empty
-  const parts = text.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new DhcpEncodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
+      out[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      part = -1;
+      break;
+    }
   }
-  parts.forEach((p, i) => (out[offset + i] = Number(p)));
+  if (part !== 4) throw new DhcpEncodeError(`${field} is not an IPv4 address: ${JSON.stringify(text)}`);
 }
 
 /** Splits options into TLV chunks of at most 255 data bytes each (RFC 3396 §5). */

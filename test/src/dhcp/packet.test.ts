@@ -263,3 +263,19 @@ describe('properties', () => {
     );
   });
 });
+
+describe('address fields on encode', () => {
+  const withYiaddr = (yiaddr: string) => ({ ...emptyPacket(BOOTREPLY), yiaddr });
+
+  it.each(['1.2.3.4', '10.0.0.255', '255.255.255.255', '0.0.0.1'])('writes %s as four bytes at offset 16', (ip) => {
+    const bytes = encodePacket(withYiaddr(ip));
+    expect(Array.from(bytes.subarray(16, 20)).join('.')).toBe(ip);
+  });
+
+  it.each(['1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1234.1.1.1', 'a.b.c.d', '1.2.3.4 ', '', '1.2.3.', '.1.2.3'])(
+    'refuses %j with the field named',
+    (ip) => {
+      expect(() => encodePacket(withYiaddr(ip))).toThrow(new DhcpEncodeError(`yiaddr is not an IPv4 address: ${JSON.stringify(ip)}`));
+    },
+  );
+});
