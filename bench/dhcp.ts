@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, writeSection } from './results.js';
@@ -40,6 +40,16 @@ const seconds = Number(process.env.BENCH_DHCP_SECONDS ?? 10);
 const probeRates = process.env.BENCH_DHCP_RATES?.split(',').map(Number);
 const probeServers = process.env.BENCH_DHCP_SERVERS?.split(',') as ServerName[] | undefined;
 const probing = probeRates !== undefined || probeServers !== undefined;
+/**
+ * The server (every thread of it) on CPU 0 and perfdhcp on CPU 1, for both servers alike. Unpinned, the
+ * two compete for the same two cores; perfdhcp, descheduled for a few milliseconds, overflows its own
+ * socket buffer (212,992 bytes, rmem_default, which a namespace cannot raise) and counts those as drops:
+ * in unpinned runs all of be's losses at 5,000/s were there, none at the server.
+ */
+const pin = availableParallelism() >= 2 ? { server: ['taskset', '-c', '0'], client: ['taskset', '-c', '1'] } : { server: [], client: [] };
+
+/** Extra runs of be's 30,000-client step at the target rate, 5,000/s. */
+const targetRepeats = Number(process.env.BENCH_DHCP_REPEATS ?? 4);
 const id = `be${process.pid}-dhcpbench`;
 const serverNs = `${id}-srv`;
 const clientNs = `${id}-cli`;
@@ -90,7 +100,7 @@ function startServer(name: ServerName, dir: string): ChildProcess {
           '--dhcp-range=10.96.1.0,10.96.255.250,255.255.0.0,3600', '--dhcp-lease-max=70000', '--dhcp-authoritative', '--quiet-dhcp',
           `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
         ];
-  return spawn('ip', ['netns', 'exec', serverNs, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn('ip', ['netns', 'exec', serverNs, ...pin.server, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Waits until something listens on UDP 67 in the server namespace. */
@@ -153,7 +163,7 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
     // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
     // about 0.1 % at 5,000/s.
-    ['netns', 'exec', clientNs, 'perfdhcp', '-4', '-l', 'eth0', '-B', '-W', '1000000', '-r', String(rate), '-R', String(clients), '-p', String(seconds), '10.96.0.1'],
+    ['netns', 'exec', clientNs, ...pin.client, 'perfdhcp', '-4', '-l', 'eth0', '-B', '-W', '1000000', '-r', String(rate), '-R', String(clients), '-p', String(seconds), '10.96.0.1'],
     { encoding: 'utf8', timeout: (seconds + 31) * 1000 },
   );
   const cpuMs = (cpuTicks(serverPid) - before.cpu) * 10;
@@ -190,28 +200,34 @@ interface Ladder {
   cpuPerExchangeUs: number;
 }
 
+/** One step: a fresh server and lease file, perfdhcp at `rate` for `seconds`. */
+async function step(server: ServerName, scenario: Scenario, rate: number): Promise<Step> {
+  const dir = mkdtempSync(join(tmpdir(), 'be-bench-dhcp-'));
+  const child = startServer(server, dir);
+  try {
+    waitListening();
+    const result = perfdhcp(rate, scenario.clients, child.pid!);
+    process.stdout.write(
+      `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${result.acks}/${result.discovers} exchanges (offers ${result.offers}, requests ${result.requests}), ` +
+        `${(result.dropRatio * 100).toFixed(2)} % drops, ${result.perSecond.toFixed(0)}/s, server CPU ${result.cpuPerExchangeUs.toFixed(0)} us/exchange, ` +
+        `buffer drops server ${result.serverBufferDrops} client ${result.clientBufferDrops}\n`,
+    );
+    return result;
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function ladder(server: ServerName, scenario: Scenario): Promise<Ladder> {
   const steps: Step[] = [];
   let best: Step | undefined;
   for (const rate of probeRates ?? scenario.rates) {
-    const dir = mkdtempSync(join(tmpdir(), 'be-bench-dhcp-'));
-    const child = startServer(server, dir);
-    try {
-      waitListening();
-      const step = perfdhcp(rate, scenario.clients, child.pid!);
-      steps.push(step);
-      process.stdout.write(
-        `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${step.acks}/${step.discovers} exchanges (offers ${step.offers}, requests ${step.requests}), ` +
-          `${(step.dropRatio * 100).toFixed(2)} % drops, ${step.perSecond.toFixed(0)}/s, server CPU ${step.cpuPerExchangeUs.toFixed(0)} us/exchange, ` +
-          `buffer drops server ${step.serverBufferDrops} client ${step.clientBufferDrops}\n`,
-      );
-      if (step.dropRatio < 0.001) best = step;
-      // Saturated: throughput no longer follows the offered rate. Higher rates only waste time.
-      if (step.perSecond < 0.8 * rate) break;
-    } finally {
-      await stop(child);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const result = await step(server, scenario, rate);
+    steps.push(result);
+    if (result.dropRatio < 0.001) best = result;
+    // Saturated: throughput no longer follows the offered rate. Higher rates only waste time.
+    if (result.perSecond < 0.8 * rate) break;
   }
   // The cost per exchange at the step with the most exchanges/s: at low rates a fixed cost per wake-up and
   // per fsync (one exchange each) dominates, at the peak they are shared, as they would be under real load.
@@ -248,6 +264,17 @@ async function main(): Promise<void> {
         notes.push(
           `30,000 distinct clients: target ≥ 5,000/s with < 0.1 % drops and ≥ 10x dnsmasq: **${met ? 'met' : 'not met'}** (best ${perS(be)} vs ${perS(dnsmasq)}; peak ${x(peak(be), peak(dnsmasq))}).`,
         );
+        if (!probing) {
+          // One step is one sample on a shared machine: repeat the target's step to show how often it holds.
+          const again: Step[] = [];
+          for (let i = 0; i < targetRepeats; i++) again.push(await step('be', scenario, 5000));
+          const held = again.filter((s) => s.dropRatio < 0.001).length;
+          notes.push(
+            `  30,000 distinct clients, be at 5,000/s again ${targetRepeats} times: under 0.1 % drops in ${held} of ${targetRepeats} ` +
+              `(${again.map((s) => `${(s.dropRatio * 100).toFixed(2)} %`).join(', ')}); datagrams lost to full socket buffers: ` +
+              `${again.reduce((n, s) => n + s.serverBufferDrops, 0)} at the server, ${again.reduce((n, s) => n + s.clientBufferDrops, 0)} at perfdhcp`,
+          );
+        }
       } else {
         notes.push(
           `200 returning clients: target ≥ 1.0x dnsmasq: **${bestRatio >= 1 ? 'met' : 'not met'}** (best ${perS(be)} vs ${perS(dnsmasq)}; peak ${x(peak(be), peak(dnsmasq))}).`,
@@ -269,7 +296,8 @@ async function main(): Promise<void> {
   }
   const body = [
     `perfdhcp (kea-admin) four-way exchanges (DISCOVER, OFFER, REQUEST, ACK) against be and dnsmasq in the same run, in two`,
-    `namespaces on a veth pair, ${seconds} s per step, climbing offered rates until throughput stops following; durable leases on`,
+    `namespaces on a veth pair, ${seconds} s per step (a fresh server each; perfdhcp then waits 1 s for answers in flight, -W),`,
+    `${pin.server.length ? 'the server pinned to CPU 0 and perfdhcp to CPU 1 (taskset), ' : ''}climbing offered rates until throughput stops following; durable leases on`,
     `both (be: journal fsync'ed before each ACK, group commit, log level warn; dnsmasq: lease file rewritten on every change,`,
     `--no-ping, --quiet-dhcp). "best" = highest offered rate completed with < 0.1 % drops; "peak" = most exchanges/s seen;`,
     `"CPU" = the server's user + system time per completed exchange at its peak step, which perfdhcp's own limits do not`,
