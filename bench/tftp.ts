@@ -225,7 +225,7 @@ async function main(): Promise<void> {
       `  (${verdict(rss <= 150)}), ${fmt(rssWorkers)} MiB with tftp.workers=2 (${verdict(rssWorkers <= 150)}).`,
       `- What Node's dgram costs here: a minimal Node sender (the file in memory; no reads, timers, checks or logs; one thread)`,
       `  fed the same 20 curls at ${fmt(median(floor20))} MB/s (${(median(floor20) / median(c20.hpa)).toFixed(2)}x tftpd-hpa), spending`,
-      `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(0)} µs of CPU per block (tftpd-hpa about 11 µs). be on one thread keeps up with it, so the`,
+      `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(0)} µs of CPU per block. be on one thread keeps up with it, so the`,
       '  gap is the cost of a datagram in Node (recvmsg, a second recvmsg that finds nothing, sendmsg, and the',
       '  callbacks around them; no recvmmsg or sendmmsg), not be\'s code; and the curls need most of the second core.',
       `- RFC 7440 with the same client (atftp 0.8.0, blksize 1468) on be: windowsize 16 ${fmt(median(windows.w16))} MB/s against lock-step`,
