@@ -10,11 +10,11 @@
  *   200 returning clients (-R 200): target be >= 1.0x dnsmasq
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, writeSection } from './results.js';
+import { cpuSeconds, machine, writeSection } from './results.js';
 
 /**
  * A private copy of the built command, taken once at the start: each step starts a fresh server, and a build
@@ -142,11 +142,6 @@ function stat(text: string, section: string, field: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** utime + stime of a process, in clock ticks (1/100 s on Linux). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of stat(5), counted after "(comm) "
-}
 
 /** RcvbufErrors from a namespace's /proc/net/snmp. */
 function bufferDrops(ns: string): number {
@@ -157,7 +152,7 @@ function bufferDrops(ns: string): number {
 }
 
 function perfdhcp(rate: number, clients: number, serverPid: number): Step {
-  const before = { cpu: cpuTicks(serverPid), server: bufferDrops(serverNs), client: bufferDrops(clientNs) };
+  const before = { cpu: cpuSeconds(serverPid), server: bufferDrops(serverNs), client: bufferDrops(clientNs) };
   const result = spawnSync(
     'ip',
     // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
@@ -166,7 +161,7 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     ['netns', 'exec', clientNs, ...pin.client, 'perfdhcp', '-4', '-l', 'eth0', '-B', '-W', '1000000', '-r', String(rate), '-R', String(clients), '-p', String(seconds), '10.96.0.1'],
     { encoding: 'utf8', timeout: (seconds + 31) * 1000 },
   );
-  const cpuMs = (cpuTicks(serverPid) - before.cpu) * 10;
+  const cpuMs = (cpuSeconds(serverPid) - before.cpu) * 1000;
   const text = result.stdout;
   const discovers = stat(text, 'DISCOVER-OFFER', 'sent packets');
   const acks = stat(text, 'REQUEST-ACK', 'received packets');

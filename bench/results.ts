@@ -25,6 +25,12 @@ export function writeSection(title: string, body: string): void {
   renameSync(temp, resultsFile);
 }
 
+/** utime + stime of a process in seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

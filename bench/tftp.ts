@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, start } from '../services/os.js';
-import { machine, median, writeSection } from './results.js';
+import { cpuSeconds, machine, median, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -115,12 +115,6 @@ listener.on('message', (_request, client) => {
 });
 listener.bind(port, '127.0.0.1');
 `;
-
-/** utime + stime of a process in seconds (clock ticks of 1/100 s on Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -20,18 +20,15 @@ export class BusyPoll {
   private spinning = false;
   private active = 0;
 
-  /** @param windowMicros how long to keep polling after each send; 0 turns busy polling off. */
-  constructor(private readonly windowMicros: number) {}
-
   /** A transfer started (true) or ended (false) on this thread. */
   count(started: boolean): void {
     this.active += started ? 1 : -1;
   }
 
-  /** A block went out: keep the loop awake for the window, while few transfers run. */
-  sent(): void {
-    if (this.windowMicros <= 0 || this.active > busyPollMaxTransfers) return;
-    this.until = performance.now() + this.windowMicros / 1000;
+  /** A block went out: keep the loop awake for `windowMicros` (0: not at all), while few transfers run. */
+  sent(windowMicros: number): void {
+    if (windowMicros <= 0 || this.active > busyPollMaxTransfers) return;
+    this.until = performance.now() + windowMicros / 1000;
     if (this.spinning) return;
     this.spinning = true;
     // A pending immediate makes libuv poll for I/O with a zero timeout instead of sleeping.
@@ -44,14 +41,5 @@ export class BusyPoll {
   };
 }
 
-const perThread = new Map<number, BusyPoll>();
-
-/** The busy poller of this thread (each worker thread has its own event loop, so its own poller) for a window. */
-export function busyPollFor(windowMicros: number): BusyPoll {
-  let poll = perThread.get(windowMicros);
-  if (!poll) {
-    poll = new BusyPoll(windowMicros);
-    perThread.set(windowMicros, poll);
-  }
-  return poll;
-}
+/** This thread's poller: module state is per thread, and so is each worker thread's event loop. */
+export const threadBusyPoll = new BusyPoll();

@@ -90,7 +90,7 @@ export class WorkerPool {
     const member = this.members.reduce((best, m) => (m.jobs.size < best.jobs.size ? m : best), this.members[0]!);
     const id = this.nextId++;
     const done = new Promise<JobOutcome>((resolve) => member.jobs.set(id, resolve));
-    member.worker.postMessage({ type: 'job', id, job, handle, size } satisfies ToWorker, [handle as never]);
+    member.worker.postMessage({ type: 'job', id, job, handle, size } satisfies ToWorker, [handle]);
     return {
       abort: () => member.worker.postMessage({ type: 'abort', id } satisfies ToWorker),
       done,

@@ -21,7 +21,7 @@ import { isTftpError, wireError, type TftpErrorCode } from '../../src/tftp/error
 import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
 import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
 import { BlockReader } from './blocks.js';
-import { busyPollFor, type BusyPoll } from './busy-poll.js';
+import { threadBusyPoll } from './busy-poll.js';
 import type { Client, TftpFile } from './source.js';
 
 export interface TransferTiming {
@@ -81,7 +81,6 @@ export class Transfer {
   private readonly timing: TransferTiming;
   private readonly log: TransferLog;
   private readonly started = Date.now();
-  private readonly busyPoll: BusyPoll;
 
   private state: 'oack' | 'data' | 'done' = 'data';
   /** Absolute number (never wrapped) of the last block the client acknowledged. */
@@ -119,8 +118,7 @@ export class Transfer {
     this.initialTimeoutMs = negotiatedTimeout !== undefined ? negotiatedTimeout * 1000 : options.timing.retransmitMs;
     this.timeoutMs = this.initialTimeoutMs;
     this.retriesLeft = options.timing.retries;
-    this.busyPoll = busyPollFor(options.timing.busyPollMicros);
-    this.busyPoll.count(true);
+    threadBusyPoll.count(true);
     this.socket.on('message', (msg, rinfo) => {
       try {
         this.onMessage(msg, rinfo);
@@ -250,7 +248,7 @@ export class Transfer {
         this.send([dataHeader(abs & 0xffff), this.window[abs - this.base - 1]!], this.client.port, this.client.address);
       }
       this.sentTo = end;
-      this.busyPoll.sent();
+      threadBusyPoll.sent(this.timing.busyPollMicros);
     }
     this.armTimer();
     if (!this.loading && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) void this.load();
@@ -290,7 +288,7 @@ export class Transfer {
     }
     if (end > this.sentTo) {
       this.sentTo = end;
-      this.busyPoll.sent();
+      threadBusyPoll.sent(this.timing.busyPollMicros);
       this.armTimer();
     }
   }
@@ -364,7 +362,7 @@ export class Transfer {
   private finish(outcome: TransferOutcome, reason?: string): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.busyPoll.count(false);
+    threadBusyPoll.count(false);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.window = [];

@@ -13,9 +13,9 @@ async function utilisation(ms: number, during: () => void): Promise<number> {
 
 describe('BusyPoll', () => {
   it('keeps the event loop awake for the window after a send, then lets it sleep', async () => {
-    const poll = new BusyPoll(30_000);
+    const poll = new BusyPoll();
     poll.count(true);
-    const busy = await utilisation(20, () => poll.sent());
+    const busy = await utilisation(20, () => poll.sent(30_000));
     await sleep(15); // the 30 ms window ends
     const idle = await utilisation(20, () => {});
     poll.count(false);
@@ -24,20 +24,20 @@ describe('BusyPoll', () => {
   });
 
   it('does not spin when it is off or when more transfers run than it polls for', async () => {
-    const off = new BusyPoll(0);
+    const off = new BusyPoll();
     off.count(true);
-    const crowded = new BusyPoll(30_000);
+    const crowded = new BusyPoll();
     for (let i = 0; i <= busyPollMaxTransfers; i++) crowded.count(true);
-    const withOff = await utilisation(20, () => off.sent());
-    const withCrowd = await utilisation(20, () => crowded.sent());
+    const withOff = await utilisation(20, () => off.sent(0));
+    const withCrowd = await utilisation(20, () => crowded.sent(30_000));
     expect(withOff).toBeLessThan(0.5);
     expect(withCrowd).toBeLessThan(0.5);
   });
 
   it('stops spinning as soon as the last transfer ends', async () => {
-    const poll = new BusyPoll(60_000);
+    const poll = new BusyPoll();
     poll.count(true);
-    poll.sent();
+    poll.sent(60_000);
     await sleep(5);
     poll.count(false);
     await sleep(2);
