@@ -15,7 +15,7 @@ import { freebsdLayout } from '../src/be/layout.js';
 import { parseMountTable, zfsMountPoints } from '../src/be/mounts.js';
 import { parseZfsList } from '../src/be/zfs-list.js';
 import { buildExports, exportEntriesFor, type ExportsFormat } from '../src/nfs/exports.js';
-import { writeAtomic, writeIfChanged } from '../services/be/atomic.js';
+import { writeAtomic, writeIfChanged } from '../services/atomic.js';
 import { machine, median, writeSection } from './results.js';
 
 const self = fileURLToPath(import.meta.url);

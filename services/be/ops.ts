@@ -13,7 +13,7 @@ import { exportEntriesFor, type ExportsFormat } from '../../src/nfs/exports.js';
 import { buildGuestFstab } from '../../src/nfs/fstab.js';
 import { applyExports, renderExports, type ExportsOutcome } from '../nfs/exports.js';
 import { openBackend, type BeBackend } from './backend.js';
-import { readIfExists, writeAtomic } from './atomic.js';
+import { readIfExists, writeAtomic } from '../atomic.js';
 import { loadState, updateState } from './state.js';
 
 export interface BeListing {

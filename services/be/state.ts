@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, parseState, serializeState, type BeState } from '../../src/be/state.js';
 import { BeError } from '../../src/errors.js';
-import { readIfExists, writeAtomic } from './atomic.js';
+import { readIfExists, writeAtomic } from '../atomic.js';
 
 export const stateFileName = 'be-state.json';
 

@@ -4,14 +4,15 @@
  *
  * - Group commit: records appended while a write+fsync is in flight wait and go out together in the next
  *   one, so many concurrent requests cost one fsync, not one each.
- * - Compaction: when the journal holds far more lines than live records, the live records are written to
- *   `<file>.tmp`, fsync'ed, renamed over the journal (atomic on POSIX) and the directory fsync'ed. A crash
- *   at any point leaves either the old journal or the new one, never a mix.
+ * - Compaction: when the journal holds far more lines than live records, the live records replace it
+ *   atomically (services/atomic.ts: temp file, fsync, rename, directory fsync). A crash at any point
+ *   leaves either the old journal or the new one, never a mix.
  * - Replay: a torn last line (the write cut by a crash, never fsync'ed, so never acknowledged) is skipped.
  */
-import { open, readFile, rename, mkdir, type FileHandle } from 'node:fs/promises';
+import { open, readFile, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatRecord, parseRecord, type LeaseRecord } from '../../src/dhcp/leases.js';
+import { writeAtomic } from '../atomic.js';
 import type { Logger } from '../log.js';
 
 const HEADER = '# be DHCP lease journal v1: one JSON record a line (bind, release, decline); later lines win\n';
@@ -117,21 +118,7 @@ export class Journal {
   private async compact(): Promise<void> {
     const file = this.options.file;
     const records = this.options.snapshot();
-    const tmp = `${file}.tmp`;
-    const out = await open(tmp, 'w', 0o644);
-    try {
-      await out.write(HEADER + records.map(formatRecord).join(''));
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, file);
-    const dir = await open(dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeAtomic(file, HEADER + records.map(formatRecord).join(''));
     const previous = this.handle;
     this.handle = await open(file, 'a');
     this.lines = records.length;

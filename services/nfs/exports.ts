@@ -9,7 +9,7 @@ import { BeError } from '../../src/errors.js';
 import { buildExports, exportEntriesFor, type ExportsFormat } from '../../src/nfs/exports.js';
 import { run } from '../os.js';
 import type { BeBackend } from '../be/backend.js';
-import { readIfExists, writeAtomic } from '../be/atomic.js';
+import { readIfExists, writeAtomic } from '../atomic.js';
 import { loadState } from '../be/state.js';
 
 export interface ExportsOutcome {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../../src/config/schema.js';
-import { writeAtomic, writeIfChanged } from '../../../services/be/atomic.js';
+import { writeAtomic, writeIfChanged } from '../../../services/atomic.js';
 import { DirBackend } from '../../../services/be/dir.js';
 import { updateState } from '../../../services/be/state.js';
 import { createLogger } from '../../../services/log.js';
