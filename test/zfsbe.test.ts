@@ -20,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZfsFuse } from './be/zfs-fuse.js';
 import { needPeers } from './lan/peers.js';
 
-const peers = needPeers('rc.d/zfsbe on zfs-fuse', ['sh', 'zfs-fuse', 'zpool', 'zfs'], { root: true });
+// The shims below call /sbin/zfs (zfs-fuse's path): check that very file.
+const peers = needPeers('rc.d/zfsbe on zfs-fuse', ['sh', 'zfs-fuse', 'zpool', '/sbin/zfs'], { root: true });
 
 const dir = `/tmp/be-zfsbe-${process.pid}`;
 const pool = `bezfsbe${process.pid}`;

@@ -123,7 +123,8 @@ class GuestTable implements Service {
           signal: controller.signal,
           onState: (state) => {
             if (state === 'loading') guest.boots++;
-            if (!['powered-off', 'halted', 'triple-fault', 'error', 'loader-failed', 'stopped'].includes(state)) this.setState(guest, state);
+            // The outcome is set once the loop ends; only the transient states are shown meanwhile.
+            if (state === 'loading' || state === 'running' || state === 'rebooting') this.setState(guest, state);
           },
         });
         this.setState(guest, result.outcome);
