@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineWatcher } from '../lan/lines.js';
-import { beCli } from '../be/cli.js';
 import { be } from './be.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'be-cli-envs-'));
@@ -21,7 +20,7 @@ const net = ['--set', 'nfs.network=10.99.0.0/24'];
 const reloads = () => (existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0);
 
 async function run(args: string[], extra: string[] = []) {
-  const r = await beCli([...args, ...base, ...extra]);
+  const r = await be([...args, ...base, ...extra], { stripFinalNewline: false });
   return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMountTable, zfsMountPoints } from '../../src/be/mounts.js';
 import { parseZfsList } from '../../src/be/zfs-list.js';
 import { freebsdLayout } from '../../src/be/layout.js';
-import { beCli, entry } from '../be/cli.js';
+import { be as runBe, beMain } from '../cli/be.js';
 import { NfsServer } from '../be/ganesha.js';
 import { ZfsFuse } from '../be/zfs-fuse.js';
 import { Lan } from '../lan/netns.js';
@@ -39,7 +39,7 @@ const settings = (extra: string[] = []) => [
 ];
 
 async function be(args: string[], extra: string[] = []) {
-  const result = await beCli([...args, ...settings(extra)]);
+  const result = await runBe([...args, ...settings(extra)], { stripFinalNewline: false });
   return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -141,7 +141,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       await nfs.start(`%include "${exportsFile}"\n`);
     }, 120_000);
 
-    const inClient = (args: string[]) => lan!.run('client', ['node', entry, ...args, ...settings(net)], { timeoutMs: 60_000 });
+    const inClient = (args: string[]) => lan!.run('client', ['node', beMain, ...args, ...settings(net)], { timeoutMs: 60_000 });
 
     it('sharenfs wrote one EXPORT per dataset, and the guest fstab with the old one kept', () => {
       const text = readFileSync(exportsFile, 'utf8');
