@@ -40,19 +40,17 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the commands (and the handle) without changing anything')
     .option('--json', 'with --dry-run: print JSON')
     .action(async (name: string, options: Options, command: Command) => {
-      const [{ config }, { BeError }, { resolveGuestSettings }, { GuestError, guestEnvironment, bhyveArgv, bhyveloadArgv }, prepare, { shellCommand }] =
+      const [{ config }, { BeError }, { requireHost }, { resolveGuestSettings }, { GuestError, guestEnvironment, bhyveArgv, bhyveloadArgv }, prepare, { shellCommand }] =
         await Promise.all([
           configFrom(command),
           import('../src/errors.js'),
+          import('../src/boot/assignments.js'),
           import('../src/bhyve/settings.js'),
           import('../src/bhyve/guest.js'),
           import('../services/bhyve/prepare.js'),
           import('../src/shell.js'),
         ]);
-      let host = options.host === undefined ? undefined : config.hosts.find((h) => h.name === options.host);
-      if (options.host !== undefined && !host) {
-        throw new BeError('E_HOST', `unknown host ${JSON.stringify(options.host)}: known hosts are ${config.hosts.map((h) => h.name).join(', ') || 'none'}`);
-      }
+      let host = options.host === undefined ? undefined : requireHost(config, options.host);
       if (!host) {
         const assigned = config.hosts.filter((h) => h.boot === 'bhyve' && h.be === name);
         if (assigned.length === 1) host = assigned[0];

@@ -5,6 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { requireHost } from '../../src/boot/assignments.js';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
 import { BeOps } from '../be/ops.js';
@@ -39,9 +40,7 @@ export async function sharePxe(config: Config, name: string): Promise<SharePxeRe
 }
 
 export async function assignHost(config: Config, hostName: string, be: string): Promise<void> {
-  if (!config.hosts.some((h) => h.name === hostName)) {
-    throw new BeError('E_HOST', `unknown host ${JSON.stringify(hostName)}: known hosts are ${config.hosts.map((h) => h.name).join(', ') || 'none (add it to hosts[])'}`);
-  }
+  requireHost(config, hostName);
   await updateState(config.server.stateDir, (state) => {
     state.assignments[hostName] = be;
   });
