@@ -42,7 +42,8 @@ export async function configFrom(command: Command): Promise<LoadedConfig> {
   const loaded = loadConfig({ ...(options.config !== undefined ? { file: options.config } : {}), overrides: options.set.map(parseOverride) });
   const state = await loadState(loaded.config.server.stateDir).catch((err: Error) => {
     // A state directory this user may not read (be config check as non-root) has nothing to add.
-    if (/EACCES|EPERM/.test(err.message)) return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return undefined;
     throw err;
   });
   return state ? { ...loaded, config: applyAssignments(loaded.config, state.assignments) } : loaded;

@@ -4,7 +4,7 @@
  * address from dnsmasq and the default boot file (tftp.root/boot/pxeboot) from us, and can fetch it.
  * Only the state paths are moved into the test's directory; every behaviour is the default's.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,8 @@ const pxeClient = fileURLToPath(new URL('./dhcp/pxe-client.mjs', import.meta.url
 const mac = '52:54:00:be:05:01';
 
 describe.skipIf(peers.skip)('be serve on the embedded default', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'be-default-'));
+  // Made in beforeAll: vitest runs this body even when the suite is skipped, and afterAll would not remove it then.
+  const dir = join(tmpdir(), `be-default-${process.pid}`);
   const state = join(dir, 'state');
   let lan: Lan;
   afterAll(() => {
@@ -29,6 +30,7 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
   });
 
   beforeAll(async () => {
+    mkdirSync(dir, { recursive: true });
     lan = Lan.create({ hosts: ['router', 'boot', 'pc'], subnet: '10.94.0' });
     makeClient(lan, 'pc', mac);
     await startDnsmasq(lan, 'router', dir);
