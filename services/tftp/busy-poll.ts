@@ -1,9 +1,9 @@
 /**
  * Busy polling for lock-step transfers. After a DATA block goes out, the event loop keeps polling its
  * sockets without sleeping for a short while, so the client's ACK is picked up by a running thread
- * instead of waking a sleeping one. On a virtual machine a scheduler wake-up costs tens of microseconds
- * (an inter-processor interrupt and a VM exit), as much as everything else a block costs: measured on
- * the benchmark machine, one curl at blksize 1468 goes from about 10 MB/s to about 23 MB/s (bench/RESULTS.md).
+ * instead of waking a sleeping one. On a virtual machine a wake-up (an inter-processor interrupt and a VM
+ * exit) takes longer than the rest of a block's round trip: measured by hand on the benchmark machine, one
+ * curl at blksize 1468 went from about 10 MB/s to 18-24 MB/s (bench/RESULTS.md has the ratios to tftpd-hpa).
  * Linux offers the same trade for NIC queues (SO_BUSY_POLL); loopback and Node's dgram have no such knob.
  *
  * The cost is CPU: the thread stays busy while a transfer is waiting for its client, for at most the

@@ -66,7 +66,7 @@ const tftp = z.strictObject({
   workers: z.number().int().min(0).max(64).default(0),
   /**
    * Microseconds a thread keeps polling for the client's ACK after sending, instead of sleeping, while at
-   * most two transfers run on it: a wake-up costs as much as a block on a VM. 0 turns it off (services/tftp/busy-poll.ts).
+   * most two transfers run on it: on a VM being woken takes longer than the rest of a block's round trip. 0 turns it off (services/tftp/busy-poll.ts).
    */
   busyPoll: z.number().int().min(0).max(100_000).default(1000),
 });
