@@ -213,7 +213,7 @@ export class DhcpServer {
 
   /** Who holds `ip` now, in any pool: how TFTP tells which host a client address is. */
   holderOf(ip: string): { mac: string | undefined; host: string | undefined } | undefined {
-    const now = Date.now();
+    const now = this.now();
     for (const pool of this.pools) {
       const lease = pool.table.holderOf(ip, now);
       if (lease) return { mac: lease.mac, host: lease.host };
