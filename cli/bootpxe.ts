@@ -34,6 +34,7 @@ export function register(program: Command): void {
       await pxe.assignHost(config, options.host, name);
       if (!(await loadState(config.server.stateDir)).pxe.includes(name)) {
         const shared = await pxe.sharePxe(config, name);
+        if (shared.exportsNotRunning) process.stderr.write(`be: warning: ${shared.exportsNotRunning}\n`);
         process.stdout.write(`${name} made PXE-bootable (${shared.loaders.join(', ')})\n`);
       }
       const live = await pxe.reloadAppliance(config);

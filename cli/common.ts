@@ -61,3 +61,9 @@ export function packageVersion(): string {
   }
   return 'unknown';
 }
+
+/** What a command that changed the exports says: one stdout line, and a warning when no NFS server runs yet. */
+export function exportsLine(file: string, outcome: { written: boolean; reloaded: boolean; notRunning?: string | undefined }): string {
+  if (outcome.notRunning) process.stderr.write(`be: warning: ${outcome.notRunning}\n`);
+  return `${file} ${!outcome.written ? 'unchanged' : outcome.reloaded ? 'rewritten, NFS server reloaded' : 'rewritten'}`;
+}

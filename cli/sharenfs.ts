@@ -1,6 +1,6 @@
 /** `be sharenfs [--fstab] NAME`: export the BE (one line per dataset) and reload the NFS server. */
 import type { Command } from 'commander';
-import { configFrom } from './common.js';
+import { configFrom, exportsLine } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function register(program: Command): void {
         ...(options.fstab ? { fstab: options.server ?? null } : {}),
       });
       for (const problem of outcome.problems) process.stderr.write(`be: warning: ${problem}\n`);
-      process.stdout.write(`${name} shared: ${config.nfs.exportsFile} ${outcome.written ? 'rewritten, NFS server reloaded' : 'unchanged'}\n`);
+      process.stdout.write(`${name} shared: ${exportsLine(config.nfs.exportsFile, outcome)}\n`);
       if (outcome.fstab) process.stdout.write(`guest fstab written to ${outcome.fstab}\n`);
     });
 }

@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .action(async (name: string, options: { host?: string }, command: Command) => {
       const [{ config }, pxe] = await Promise.all([configFrom(command), import('../services/boot/pxe.js')]);
       const shared = await pxe.sharePxe(config, name);
+      if (shared.exportsNotRunning) process.stderr.write(`be: warning: ${shared.exportsNotRunning}\n`);
       if (options.host !== undefined) await pxe.assignHost(config, options.host, name);
       const live = await pxe.reloadAppliance(config);
       process.stdout.write(

@@ -1,6 +1,6 @@
 /** `be unsharenfs NAME`: stop exporting the BE; rewrite the exports file and reload. */
 import type { Command } from 'commander';
-import { configFrom } from './common.js';
+import { configFrom, exportsLine } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -10,6 +10,6 @@ export function register(program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const [{ config }, { BeOps }] = await Promise.all([configFrom(command), import('../services/be/ops.js')]);
       const outcome = await (await BeOps.open(config)).unshare(name);
-      process.stdout.write(`${name} no longer shared: ${config.nfs.exportsFile} ${outcome.written ? 'rewritten, NFS server reloaded' : 'unchanged'}\n`);
+      process.stdout.write(`${name} no longer shared: ${exportsLine(config.nfs.exportsFile, outcome)}\n`);
     });
 }

@@ -21,6 +21,8 @@ export interface SharePxeResult {
   path: string;
   loaders: string[];
   exportsChanged: boolean;
+  /** Set when the exports were written but no NFS server runs to read them yet (ExportsOutcome). */
+  exportsNotRunning?: string;
 }
 
 export async function sharePxe(config: Config, name: string): Promise<SharePxeResult> {
@@ -36,7 +38,7 @@ export async function sharePxe(config: Config, name: string): Promise<SharePxeRe
   await updateState(config.server.stateDir, (state) => {
     state.pxe = [...new Set([...state.pxe, name])];
   });
-  return { be: name, path: root, loaders, exportsChanged: outcome.written };
+  return { be: name, path: root, loaders, exportsChanged: outcome.written, ...(outcome.notRunning ? { exportsNotRunning: outcome.notRunning } : {}) };
 }
 
 export async function assignHost(config: Config, hostName: string, be: string): Promise<void> {

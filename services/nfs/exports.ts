@@ -16,6 +16,11 @@ export interface ExportsOutcome {
   text: string;
   written: boolean;
   reloaded: boolean;
+  /**
+   * Set when the file was written but no NFS server runs to re-read it: one line saying the exports
+   * take effect when it starts, and how to start it (as `zfs set sharenfs` behaves).
+   */
+  notRunning?: string;
   /** Shared BEs or datasets that could not be exported (not mounted, gone). */
   problems: string[];
 }
@@ -38,26 +43,49 @@ export async function renderExports(
   return { text, problems };
 }
 
+/** What reloadNfs found: the server re-read the file, or none runs (the reason, for the warning). */
+export type ReloadResult = { reloaded: true } | { reloaded: false; why: string };
+
+/** What to tell someone whose exports wait for an NFS server that is not running yet. */
+export function notRunningNotice(file: string, why: string): string {
+  return `${why}: ${file} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)`;
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but is someone else's; kill(1) will then say why it cannot signal it.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Make the NFS server re-read its exports: nfs.reload when set, else SIGHUP to the pid in nfs.pidFile
- * (mountd's, FREEBSD.md) sent with kill(1) through the OS door.
+ * (mountd's, FREEBSD.md) sent with kill(1) through the OS door. A missing pid file, or one naming a
+ * process that is gone, means no server runs: not a failure, since mountd reads the file when it starts.
  */
-export async function reloadNfs(nfs: Config['nfs'], signal?: AbortSignal): Promise<void> {
+export async function reloadNfs(nfs: Config['nfs'], signal?: AbortSignal): Promise<ReloadResult> {
   const opts = { timeoutMs: 30_000, ...(signal ? { signal } : {}) };
   if (nfs.reload) {
     await run(nfs.reload[0]!, nfs.reload.slice(1), opts);
-    return;
+    return { reloaded: true };
   }
   let text: string;
   try {
     text = await readFile(nfs.pidFile, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BeError('E_EXEC', `cannot reload the NFS server: ${nfs.pidFile}: ${code === 'ENOENT' ? 'no such file (is mountd running?)' : (err as Error).message}`);
+    if (code === 'ENOENT') return { reloaded: false, why: `the NFS server is not running (no ${nfs.pidFile})` };
+    throw new BeError('E_EXEC', `cannot reload the NFS server: ${nfs.pidFile}: ${(err as Error).message}`);
   }
   const pid = text.trim().split(/\s+/)[0] ?? '';
   if (!/^[1-9]\d{0,9}$/.test(pid)) throw new BeError('E_EXEC', `cannot reload the NFS server: ${nfs.pidFile} holds no pid`);
+  if (!processExists(Number(pid))) return { reloaded: false, why: `the NFS server is not running (${nfs.pidFile} names pid ${pid}, which is gone)` };
   await run('kill', ['-HUP', pid], opts);
+  return { reloaded: true };
 }
 
 /** Write the file if its text changed, and reload the server only then. */
@@ -71,13 +99,15 @@ export async function applyExports(
   const before = await readIfExists(file);
   if (before === text) return { text, written: false, reloaded: false, problems };
   await writeAtomic(file, text);
+  let reload: ReloadResult;
   try {
-    await reloadNfs(config.nfs, options.signal);
+    reload = await reloadNfs(config.nfs, options.signal);
   } catch (err) {
     // Put the old file back: otherwise the next run would find the text unchanged and never reload.
     if (before === undefined) await unlink(file).catch(() => {});
     else await writeAtomic(file, before);
     throw new BeError('E_EXEC', `${(err as Error).message} (${file} was left as it was)`, undefined, { cause: err });
   }
+  if (!reload.reloaded) return { text, written: true, reloaded: false, problems, notRunning: notRunningNotice(file, reload.why) };
   return { text, written: true, reloaded: true, problems };
 }

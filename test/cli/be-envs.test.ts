@@ -5,8 +5,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineWatcher } from '../lan/lines.js';
+import { eventually } from '../interop/dhcp/lan.js';
 import { be } from './be.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'be-cli-envs-'));
@@ -72,6 +74,50 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
     const r = await run(['nfshandle', '/ROOT/head', '--server', '127.0.0.1', '--portmap-port', '9', '--timeout', '50']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^be: portmapper GETPORT MOUNT v3\/udp to 127\.0\.0\.1:9: (connection refused \(nothing listens there\)|no reply after 4 tries in \d+ ms)\n$/);
+  });
+});
+
+describe('sharing before the NFS server runs (as zfs set sharenfs does)', { timeout: 240_000 }, () => {
+  const pidFile = join(dir, 'mountd.pid');
+  const noServer = [...net, '--set', 'nfs.reload=null', '--set', `nfs.pidFile=${pidFile}`];
+  const waiting = `: ${exportsFile} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)\n`;
+
+  it('sharenfs, unsharenfs and sharepxe write the file, warn in one line and exit 0; a server started later is reloaded', async () => {
+    for (const be of ['early', 'pxe']) mkdirSync(join(envs, be, 'boot'), { recursive: true });
+    writeFileSync(join(envs, 'pxe', 'boot', 'pxeboot'), 'stand-in loader');
+    expect(await run(['sharenfs', 'early'], noServer)).toEqual({
+      code: 0,
+      stdout: `early shared: ${exportsFile} rewritten\n`,
+      stderr: `be: warning: the NFS server is not running (no ${pidFile})${waiting}`,
+    });
+    expect(readFileSync(exportsFile, 'utf8')).toContain(`${envs}/early -maproot`);
+    expect(await run(['sharepxe', 'pxe'], noServer)).toMatchObject({ code: 0, stderr: `be: warning: the NFS server is not running (no ${pidFile})${waiting}` });
+    expect(readFileSync(exportsFile, 'utf8')).toContain(`${envs}/pxe -maproot`);
+
+    // A stand-in mountd: it only writes its pid file and counts SIGHUPs (mountd cannot run here).
+    const mountd = execa('node', ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n'); let n = 0; process.on('SIGHUP', () => console.log('SIGHUP ' + ++n)); setInterval(() => {}, 1000);`], { reject: false });
+    try {
+      const hups = new LineWatcher(mountd.stdout);
+      await eventually(() => (existsSync(pidFile) ? true : undefined), 'the stand-in mountd pid file');
+      expect(await run(['unsharenfs', 'early'], noServer)).toEqual({ code: 0, stdout: `early no longer shared: ${exportsFile} rewritten, NFS server reloaded\n`, stderr: '' });
+      await hups.next(/SIGHUP 1/);
+    } finally {
+      mountd.kill('SIGKILL');
+      await mountd;
+    }
+    // The pid file outlived its process: not running either, said so with the pid.
+    const stale = await run(['sharenfs', 'early'], noServer);
+    expect(stale).toMatchObject({ code: 0, stdout: `early shared: ${exportsFile} rewritten\n` });
+    expect(stale.stderr).toBe(`be: warning: the NFS server is not running (${pidFile} names pid ${mountd.pid}, which is gone)${waiting}`);
+    for (const be of ['early', 'pxe']) await run(['unsharenfs', be], noServer);
+  });
+
+  it('a reload that fails on a running server still rolls back, with its error', async () => {
+    const before = readFileSync(exportsFile, 'utf8');
+    const failing = await run(['sharenfs', 'early'], [...net, '--set', 'nfs.reload=[sh, -c, "echo mountd: bad exports >&2; exit 3"]']);
+    expect(failing).toMatchObject({ code: 1, stdout: '' });
+    expect(failing.stderr).toMatch(/^be: sh -c .*: exit status 3: mountd: bad exports \(.*exports was left as it was\)\n$/);
+    expect(readFileSync(exportsFile, 'utf8')).toBe(before);
   });
 });
 

@@ -77,10 +77,10 @@ describe('exports file writer', () => {
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       const pidFile = join(dir, 'mountd.pid');
       writeFileSync(pidFile, `${child.pid}\n`);
-      await reloadNfs({ ...config.nfs, pidFile });
+      expect(await reloadNfs({ ...config.nfs, pidFile })).toEqual({ reloaded: true });
       const result = await child;
       expect(String(result.stdout)).toBe('ready\ngot SIGHUP');
-      await expect(reloadNfs({ ...config.nfs, pidFile: join(dir, 'none.pid') })).rejects.toThrow(/none\.pid: no such file \(is mountd running\?\)/);
+      expect(await reloadNfs({ ...config.nfs, pidFile: join(dir, 'none.pid') })).toEqual({ reloaded: false, why: `the NFS server is not running (no ${join(dir, 'none.pid')})` });
       writeFileSync(pidFile, 'garbage\n');
       await expect(reloadNfs({ ...config.nfs, pidFile })).rejects.toThrow(/holds no pid/);
     } finally {
@@ -147,6 +147,21 @@ describe('exports reconciler (service kind "exports")', () => {
     expect(exportsKind.enabled(configSchema.parse({}))).toBe(false);
     // Fresh settings on every call: the supervisor restarts it on each SIGHUP, and start() reconciles.
     expect(exportsKind.settings(config)).not.toEqual(exportsKind.settings(config));
+  });
+
+  it('with no NFS server running, a round writes the file and warns that it takes effect when the server starts', async () => {
+    const { dir, config } = setup('service-no-server', { reload: null });
+    const pidFile = join(dir, 'mountd.pid');
+    await updateState(config.server.stateDir, (s) => (s.shared = ['head']));
+    const lines: string[] = [];
+    const captured = createLogger({ level: 'info', pretty: false, destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
+    const service = new ExportsReconciler({ ...config, nfs: { ...config.nfs, pidFile } }, captured);
+    await service.start();
+    await service.reconcile();
+    await service.close();
+    expect(readFileSync(config.nfs.exportsFile, 'utf8')).toContain('/head -maproot');
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
+    expect(warnings.map((l) => l.msg)).toEqual([`the NFS server is not running (no ${pidFile}): ${config.nfs.exportsFile} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)`]);
   });
 
   it('a failed round is logged, not thrown: the appliance keeps running', async () => {
