@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { configFrom } from './common.js';
 
-export function register(program: Command): void {
+/** `now` is the clock the journal is replayed against (what is still bound or declined); tests fix it. */
+export function register(program: Command, { now = Date.now }: { now?: () => number } = {}): void {
   program
     .command('leases')
     .description('list the DHCP leases recorded in the lease journal (dhcp.leaseFile)')
@@ -22,7 +23,7 @@ export function register(program: Command): void {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT') throw new BeError('E_USAGE', `${file}: cannot read the lease journal: ${code ?? (err as Error).message}`);
       }
-      const rows = leaseRows(text, Date.now());
+      const rows = leaseRows(text, now());
       if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else process.stdout.write(rows.length === 0 ? `no leases in ${file}\n` : formatLeaseRows(rows));
     });

@@ -43,7 +43,7 @@ describe('be leases', () => {
     });
     async function run(args: string[]): Promise<string> {
       const program = new Command('be').option('-c, --config <file>').option('--set <kv>', '', collect, []).exitOverride();
-      register(program);
+      register(program, { now: () => now });
       let out = '';
       vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
       await program.parseAsync(['node', 'be', ...args]);
@@ -53,8 +53,13 @@ describe('be leases', () => {
       dir = mkdtempSync(join(tmpdir(), 'be-leases-'));
       const file = join(dir, 'dhcp.leases');
       writeFileSync(file, journal);
-      const rows = JSON.parse(await run(['--set', `dhcp.leaseFile=${file}`, 'leases', '--json'])) as { ip: string }[];
-      expect(rows.map((r) => r.ip)).toEqual(['10.99.0.100', '10.99.0.101', '10.99.0.102', '10.99.0.103']);
+      const rows = JSON.parse(await run(['--set', `dhcp.leaseFile=${file}`, 'leases', '--json'])) as { ip: string; state: string }[];
+      expect(rows.map((r) => [r.ip, r.state])).toEqual([
+        ['10.99.0.100', 'expired'],
+        ['10.99.0.101', 'bound'],
+        ['10.99.0.102', 'released'],
+        ['10.99.0.103', 'declined'],
+      ]);
     });
     it('says so when there are no leases', async () => {
       dir = mkdtempSync(join(tmpdir(), 'be-leases-'));
