@@ -14,11 +14,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const future = Math.floor(Date.now() / 1000) + 3600;
+// The journal never reads the clock; the table it replays into is asked at one fixed instant.
+const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+const future = Math.floor(now / 1000) + 3600;
 
 async function openWith(table: LeaseTable, logs = new LogCapture(), extra: { compactFloor?: number } = {}): Promise<Journal> {
   return Journal.open(
-    { file, log: logs.log, snapshot: () => table.snapshot(Date.now()), liveRecords: () => table.liveRecords, ...extra },
+    { file, log: logs.log, snapshot: () => table.snapshot(now), liveRecords: () => table.liveRecords, ...extra },
     (r) => table.apply(r),
   );
 }
@@ -35,8 +37,8 @@ describe('lease journal', () => {
     expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^# be DHCP lease journal v1/);
     const again = new LeaseTable(pool);
     await (await openWith(again)).close();
-    expect(again.holderOf('10.0.0.10', Date.now())?.client).toBe('hw:1:aa');
-    expect(again.availableFor('10.0.0.11', 'hw:1:bb', Date.now())).toBe(false);
+    expect(again.holderOf('10.0.0.10', now)?.client).toBe('hw:1:aa');
+    expect(again.availableFor('10.0.0.11', 'hw:1:bb', now)).toBe(false);
   });
 
   it('ignores a torn last line (a write cut by a crash) and says so', async () => {

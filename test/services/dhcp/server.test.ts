@@ -348,6 +348,15 @@ describe('relays, boot information, robustness, restart', () => {
     setOption(thief, 'requestedAddress', ack.yiaddr);
     expect(getOption(await client.exchange(thief, server.port), 'messageType')).toBe(MessageType.NAK);
   });
+
+  it("tells TFTP who holds an address by the server's own clock (options.now)", async () => {
+    let clock = Date.UTC(2026, 10, 27, 12, 0, 0); // a fixed day, far from today's clock
+    await startServer({ now: () => clock });
+    const ack = await lease(macBytes(31));
+    expect(server.holderOf(ack.yiaddr)).toEqual({ mac: '52:54:00:be:01:1f', host: undefined });
+    clock += 600_000; // leaseTime
+    expect(server.holderOf(ack.yiaddr)).toBeUndefined();
+  });
 });
 
 describe('start-up', () => {
