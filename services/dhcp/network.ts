@@ -2,9 +2,11 @@
  * The network the DHCP server serves, read from the interface (`dhcp.interface`, else the one holding
  * `server.address`). Node cannot bind a socket to a device nor see on which interface a datagram
  * arrived, so the server serves exactly one broadcast domain directly and any others through relays.
+ * The interface list comes from the caller (services/net/interfaces.ts readInterfaces()), which also
+ * lists interfaces without carrier: a bridge whose guests have not started yet is still the one to serve.
  */
-import { networkInterfaces } from 'node:os';
 import type { Config } from '../../src/config/schema.js';
+import type { InterfaceAddress } from '../../src/net/interfaces.js';
 import { BeError } from '../../src/errors.js';
 import { toInt } from '../../src/dhcp/leases.js';
 import { intToIPv4, ipv4ToInt, parseCidr, prefixToMaskInt } from '../../src/net.js';
@@ -21,6 +23,8 @@ export interface ServedNetwork {
   address: string;
   interface: string | undefined;
   subnet: Subnet;
+  /** Whether that interface has carrier now (a bridge over unopened taps has none until a guest starts). */
+  carrier: boolean;
 }
 
 export function subnetOf(address: string, prefix: number): Subnet {
@@ -35,20 +39,29 @@ export function inSubnet(ip: string, subnet: Subnet): boolean {
   return ((toInt(ip) & mask) >>> 0) === toInt(subnet.network);
 }
 
-type Interfaces = ReturnType<typeof networkInterfaces>;
-
-/** Finds address and subnet; throws BeError('E_CONFIG') naming the key to fix. */
-export function servedNetwork(config: Config, interfaces: Interfaces = networkInterfaces()): ServedNetwork {
+/**
+ * Finds address and subnet; throws BeError('E_CONFIG') naming the key to fix. Loopback addresses and
+ * interfaces that are administratively down are not candidates (os.networkInterfaces() never listed
+ * the latter either). With neither dhcp.interface nor server.address set, an interface with carrier
+ * is preferred, as before, when Node listed only those.
+ */
+export function servedNetwork(config: Config, interfaces: readonly InterfaceAddress[]): ServedNetwork {
   const wanted = config.dhcp.interface;
-  const candidates = Object.entries(interfaces).flatMap(([name, list]) =>
-    (list ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => ({ name, address: a.address, prefix: Number(a.cidr?.split('/')[1] ?? 32) })),
-  );
-  let found = candidates.find((c) =>
-    wanted !== null ? c.name === wanted && (config.server.address === null || c.address === config.server.address) : c.address === config.server.address,
-  );
-  if (!found && wanted !== null) found = candidates.find((c) => c.name === wanted);
-  if (!found && wanted === null && config.server.address === null) found = candidates[0];
+  const matches = (list: readonly InterfaceAddress[]): InterfaceAddress | undefined => {
+    let found = list.find((c) =>
+      wanted !== null ? c.name === wanted && (config.server.address === null || c.address === config.server.address) : c.address === config.server.address,
+    );
+    if (!found && wanted !== null) found = list.find((c) => c.name === wanted);
+    if (!found && wanted === null && config.server.address === null) found = list.find((c) => c.running) ?? list[0];
+    return found;
+  };
+  const candidates = interfaces.filter((a) => !a.loopback && a.up);
+  const found = matches(candidates);
   if (!found) {
+    const down = matches(interfaces.filter((a) => !a.loopback && !a.up));
+    if (down && (wanted !== null || config.server.address !== null)) {
+      throw new BeError('E_CONFIG', `dhcp: ${down.name} (${down.address}/${down.prefix}) is down: bring it up (ifconfig ${down.name} up, or ip link set ${down.name} up)`);
+    }
     const have = candidates.map((c) => `${c.name} ${c.address}/${c.prefix}`).join(', ') || 'none';
     const what = wanted !== null ? `dhcp.interface ${wanted} has no IPv4 address` : `no interface holds server.address ${config.server.address}`;
     throw new BeError('E_CONFIG', `dhcp: ${what} (this machine has: ${have}): set dhcp.interface and server.address`);
@@ -59,5 +72,5 @@ export function servedNetwork(config: Config, interfaces: Interfaces = networkIn
     const { network, prefix } = parseCidr(config.dhcp.subnet);
     subnet = subnetOf(network, prefix);
   }
-  return { address, interface: found.name, subnet };
+  return { address, interface: found.name, subnet, carrier: found.running };
 }
