@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import type { Lan } from '../lan/netns.js';
+import { waitFor } from '../lan/wait.js';
 
 export class NfsServer {
   private ganesha: ResultPromise | undefined;
@@ -65,10 +66,10 @@ export class NfsServer {
   }
 
   private async waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 150; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${what} did not come up${existsSync(this.logFile) ? `: ${readFileSync(this.logFile, 'utf8').slice(-2000)}` : ''}`);
+    await waitFor(check, what, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      message: () => `${what} did not come up${existsSync(this.logFile) ? `: ${readFileSync(this.logFile, 'utf8').slice(-2000)}` : ''}`,
+    });
   }
 }

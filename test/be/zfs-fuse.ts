@@ -14,6 +14,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '../lan/wait.js';
 
 const lockDir = '/tmp/be-zfs-fuse.lock';
 
@@ -49,9 +50,9 @@ function lockHolder(): number {
 /** Take the lock; false when this process already held it (then the caller that took it releases it). */
 async function takeLock(timeoutMs = 600_000): Promise<boolean> {
   if (lockHolder() === process.pid) return false;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!zfsFuseRunning()) {
+  return waitFor(
+    () => {
+      if (zfsFuseRunning()) return false;
       try {
         mkdirSync(lockDir);
         writeFileSync(join(lockDir, 'pid'), String(process.pid));
@@ -59,11 +60,12 @@ async function takeLock(timeoutMs = 600_000): Promise<boolean> {
       } catch {
         const holder = lockHolder();
         if (!Number.isNaN(holder) && !alive(holder)) rmSync(lockDir, { recursive: true, force: true });
+        return false;
       }
-    }
-    if (Date.now() > deadline) throw new Error(`zfs-fuse stayed busy for ${timeoutMs} ms (lock ${lockDir}, or a zfs-fuse another suite runs)`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    },
+    'the zfs-fuse lock',
+    { timeoutMs, intervalMs: 500, message: `zfs-fuse stayed busy for ${timeoutMs} ms (lock ${lockDir}, or a zfs-fuse another suite runs)` },
+  );
 }
 
 function releaseLock(): void {
@@ -96,11 +98,15 @@ export class ZfsFuse {
     const pid = this.daemon.pid;
     // If the test process dies without stop(), the daemon must not outlive it.
     if (pid !== undefined) process.once('exit', () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
-    for (let i = 0; i < 100; i++) {
-      if (this.daemon.exitCode !== null) throw new Error(`zfs-fuse exited: ${(await this.daemon).stderr}`);
-      if ((await execa('zpool', ['list'], { reject: false })).exitCode === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const daemon = this.daemon;
+    await waitFor(
+      async () => {
+        if (daemon.exitCode !== null) throw new Error(`zfs-fuse exited: ${(await daemon).stderr}`);
+        return (await execa('zpool', ['list'], { reject: false })).exitCode === 0;
+      },
+      'zfs-fuse to answer zpool list',
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     await execa('truncate', ['-s', '1G', this.image]);
     // cachefile=none: a later zfs-fuse start must not look for this pool.
     await execa('zpool', ['create', '-o', 'cachefile=none', '-m', join(this.dir, 'poolmnt'), this.pool, this.image]);

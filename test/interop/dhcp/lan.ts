@@ -7,6 +7,7 @@ import { LeaseTable, parseRecord, type Lease } from '../../../src/dhcp/leases.js
 import { beMain } from '../../cli/be.js';
 import { LineWatcher } from '../../lan/lines.js';
 import type { Lan } from '../../lan/netns.js';
+import { waitFor } from '../../lan/wait.js';
 
 export interface RunningBe {
   child: ResultPromise;
@@ -94,12 +95,6 @@ export function leaseOfMac(table: LeaseTable, mac: string): Lease | undefined {
 }
 
 /** Polls `check` every 100 ms until it returns a value (not a timing assertion: a bound on waiting). */
-export async function eventually<T>(check: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function eventually<T>(check: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  return waitFor(check, what, { timeoutMs, intervalMs: 100 });
 }
