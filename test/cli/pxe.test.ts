@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture } from '../lan/capture.js';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 import { be, beMain } from './be.js';
 import { guestFixture } from './guest-fixture.js';
 
@@ -51,10 +51,9 @@ describe('be sharepxe and be bootpxe', () => {
     afterAll(() => lan?.close());
 
     it('bootpxe tells it, wakes the host, and --follow says where the boot stopped', async () => {
-      const serve = lan.spawn('server', ['node', beMain, ...flags, 'serve']);
-      const out = new LineWatcher(serve.stdout);
+      const serve = await serveBe(lan, 'server', { settings: flags });
+      const { out } = serve;
       try {
-        await out.next(/appliance running/);
         const capture = await startCapture(lan, 'sniffer', 'udp port 9', 1);
         const result = await lan.run('server', ['node', beMain, ...flags, 'bootpxe', 'head', '--host', 'lab1', '--wake', '--follow', '--timeout', '2']);
         expect(result.exitCode).toBe(1);
@@ -67,8 +66,7 @@ describe('be sharepxe and be bootpxe', () => {
         expect((await capture.frames())[0]?.udp?.payload.subarray(6, 12).toString('hex')).toBe('020000000101');
         await out.next(/reload requested: reloading the configuration/);
       } finally {
-        serve.kill('SIGTERM');
-        await serve;
+        await serve.stop();
       }
     });
   });

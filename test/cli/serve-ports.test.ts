@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 import { beMain } from './be.js';
 
 const peers = needPeers('be serve on privileged ports', ['ip', 'setpriv'], { root: true });
@@ -31,13 +31,12 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
   });
 
   it('as root starts TFTP and proxyDHCP, and stops on SIGTERM with exit 0', async () => {
-    const child = lan.spawn('server', ['node', beMain, 'serve', ...overrides]);
-    const out = new LineWatcher(child.stdout);
+    const serve = await serveBe(lan, 'server', { args: overrides });
+    const { out } = serve;
     const running = JSON.parse(await out.next(/appliance running/));
     expect(running.enabled).toEqual(['tftp', 'dhcp', 'control']);
     expect(out.lines.join('\n')).toMatch(/"config":"[^"]*config\/default\.yaml"/);
-    child.kill('SIGTERM');
-    const result = await child;
+    const result = await serve.stop();
     expect(result.exitCode).toBe(0);
     expect(String(result.stderr)).toBe('');
     expect(out.lines.filter((line) => /service stopped/.test(line)).map((line) => JSON.parse(line).svc)).toEqual(['control', 'dhcp', 'tftp']);

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beMain } from '../cli/be.js';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 import { makeClient, recorderScript, records } from './dhcp/lan.js';
 
 const peers = needPeers('boot timeline through DHCP and TFTP', ['ip', 'udhcpc', 'busybox'], { root: true });
@@ -50,8 +50,8 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
   const inServer = (args: string[], timeoutMs = 60_000) => lan.run('server', ['node', beMain, ...flags, ...args], { timeoutMs });
 
   it('is shown by be bootpxe --follow as it happens, and by be status afterwards', async () => {
-    const serve = lan.spawn('server', ['node', beMain, ...flags, 'serve']);
-    const out = new LineWatcher(serve.stdout);
+    const serve = await serveBe(lan, 'server', { settings: flags });
+    const { out } = serve;
     try {
       expect(JSON.parse(await out.next(/appliance running/)).enabled).toEqual(['tftp', 'dhcp', 'exports', 'control']);
       const follow = inServer(['bootpxe', 'head', '--host', 'pc', '--follow', '--timeout', '90'], 120_000);
@@ -99,8 +99,7 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
         ['kernel-fetched', 'head/boot/kernel/kernel'],
       ]);
     } finally {
-      serve.kill('SIGTERM');
-      await serve;
+      await serve.stop();
     }
   });
 });

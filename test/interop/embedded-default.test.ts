@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beMain } from '../cli/be.js';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 import { makeClient, startDnsmasq } from './dhcp/lan.js';
 
 const peers = needPeers('be serve on the embedded default beside dnsmasq', ['ip', 'dnsmasq', 'busybox'], { root: true });
@@ -38,8 +37,8 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
 
   it('answers an unknown PXE client with the default boot file and serves it', async () => {
     const paths = ['--set', `server.stateDir=${state}`, '--set', `tftp.root=${state}/tftp`, '--set', `dhcp.leaseFile=${state}/dhcp.leases`, '--set', `be.root=${state}/envs`];
-    const serve = lan.spawn('boot', ['node', beMain, ...paths, 'serve']);
-    const out = new LineWatcher(serve.stdout);
+    const serve = await serveBe(lan, 'boot', { settings: paths });
+    const { out } = serve;
     try {
       const running = JSON.parse(await out.next(/appliance running/));
       expect(running.enabled).toEqual(['tftp', 'dhcp', 'control']);
@@ -59,8 +58,7 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
       expect((await lan.run('pc', ['busybox', 'tftp', '-g', '-r', 'boot/pxeboot', '-l', fetched, lan.host('boot').ip])).exitCode).toBe(0);
       expect(readFileSync(fetched, 'utf8')).toBe('the default pxeboot');
     } finally {
-      serve.kill('SIGTERM');
-      await serve;
+      await serve.stop();
     }
   });
 });

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineWatcher } from '../lan/lines.js';
 import { startCapture } from '../lan/capture.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe, type RunningBe } from '../lan/serve.js';
 import { beMain } from '../cli/be.js';
 
 const peers = needPeers('wake-on-lan wire', ['ip', 'tcpdump', 'wakeonlan', 'etherwake'], { root: true });
@@ -93,16 +93,15 @@ describe.skipIf(peers.skip)('be wol on the wire', () => {
   it('tells a running appliance, whose timeline for the host then starts with the wake-up', async () => {
     const state = mkdtempSync(join(tmpdir(), 'be-wol-state-'));
     const flags = ['--set', `server.stateDir=${state}`, '--set', 'tftp.enabled=false', '--set', 'dhcp.enabled=false', '--set', 'hosts.0.name=head', '--set', `hosts.0.mac=${target}`];
-    const serve = lan.spawn('sender', ['node', beMain, ...flags, 'serve']);
+    let serve: RunningBe | undefined;
     try {
-      await new LineWatcher(serve.stdout).next(/appliance running/);
+      serve = await serveBe(lan, 'sender', { settings: flags });
       expect((await beWol(...flags, 'wol', 'head')).exitCode).toBe(0);
       const status = await beWol(...flags, 'status', 'head', '--json');
       expect(JSON.parse(String(status.stdout))).toMatchObject({ key: 'head', host: 'head', mac: target, events: [{ step: 'wol', mac: target }] });
       expect(String((await beWol(...flags, 'status', target)).stdout)).toMatch(/^head 02:01:02:03:04:05\n\+ +0\.0 s  Wake-on-LAN sent$/);
     } finally {
-      serve.kill('SIGTERM');
-      await serve;
+      await serve?.stop();
       rmSync(state, { recursive: true, force: true });
     }
   });

@@ -1,32 +1,18 @@
 /** Shared pieces of the DHCP interop suites: our server started in a namespace, client MACs, scripts. */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { LeaseTable, parseRecord, type Lease } from '../../../src/dhcp/leases.js';
-import { beMain } from '../../cli/be.js';
 import { LineWatcher } from '../../lan/lines.js';
 import type { Lan } from '../../lan/netns.js';
+import { serveBe, type RunningBe } from '../../lan/serve.js';
 import { waitFor } from '../../lan/wait.js';
 
-export interface RunningBe {
-  child: ResultPromise;
-  out: LineWatcher;
-}
+export type { RunningBe } from '../../lan/serve.js';
 
 /** Starts `be serve --only dhcp` with the given YAML in a host's namespace; resolves once it listens. */
-export async function startBe(lan: Lan, host: string, dir: string, yaml: string, name = 'be.yaml'): Promise<RunningBe> {
-  const file = join(dir, name);
-  writeFileSync(file, yaml);
-  const child = lan.spawn(host, ['node', beMain, '-c', file, 'serve', '--only', 'dhcp']);
-  const out = new LineWatcher(child.stdout);
-  const err = new LineWatcher(child.stderr);
-  try {
-    await out.next(/"msg":"dhcp listening"/, 15_000);
-  } catch (e) {
-    throw new Error(`be serve did not start: ${err.lines.join('\n')} ${(e as Error).message}`);
-  }
-  return { child, out };
+export function startBe(lan: Lan, host: string, dir: string, yaml: string, name = 'be.yaml'): Promise<RunningBe> {
+  return serveBe(lan, host, { config: { file: join(dir, name), yaml }, only: 'dhcp', ready: [/"msg":"dhcp listening"/], timeoutMs: 15_000 });
 }
 
 /**
