@@ -37,7 +37,7 @@ export function register(program: Command): void {
         if (shared.exportsNotRunning) process.stderr.write(`be: warning: ${shared.exportsNotRunning}\n`);
         process.stdout.write(`${name} made PXE-bootable (${shared.loaders.join(', ')})\n`);
       }
-      const live = await pxe.reloadAppliance(config);
+      const live = await pxe.reloadAppliance(config, (line) => process.stderr.write(`be: warning: ${line}\n`));
       process.stdout.write(`${options.host} boots ${name}${live ? '' : ' (be serve is not running: this takes effect when it starts)'}\n`);
       if (options.follow && !live) throw new BeError('E_NOT_RUNNING', '--follow needs be serve running: nothing would see the boot');
       // Steps already recorded belong to an earlier boot; --follow shows only what comes after now.

@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const reload = () => void reloadFrom('SIGHUP').catch(() => {});
       supervisor.commands.register('appliance.reload', async () => {
         await reloadFrom('reload requested');
-        return { services: supervisor.names };
+        return { services: supervisor.names, stale: supervisor.boot.stale };
       });
       process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
       const startedAt = new Date().toISOString();

@@ -13,7 +13,7 @@ export function register(program: Command): void {
       const shared = await pxe.sharePxe(config, name);
       if (shared.exportsNotRunning) process.stderr.write(`be: warning: ${shared.exportsNotRunning}\n`);
       if (options.host !== undefined) await pxe.assignHost(config, options.host, name);
-      const live = await pxe.reloadAppliance(config);
+      const live = await pxe.reloadAppliance(config, (line) => process.stderr.write(`be: warning: ${line}\n`));
       process.stdout.write(
         [
           `${name} is PXE-bootable: ${shared.loaders.join(', ')} under ${shared.path}`,

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../src/config/schema.js';
 import type { BootEvent } from '../src/boot/timeline.js';
+import type { BootKeeper } from './boot/catalogue.js';
 import type { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 
@@ -18,6 +19,12 @@ export interface Service {
    * (hosts, assignments) without closing anything. Optional.
    */
   update?(config: Config): Promise<void>;
+  /**
+   * Called before any service changes on a reload that would hand this running service `config`
+   * through update(): throw to refuse the whole reload (a new host reservation on no network this
+   * DHCP server serves), so every service stays on the running configuration. Optional.
+   */
+  check?(config: Config): void;
 }
 
 export interface ServiceContext {
@@ -29,6 +36,8 @@ export interface ServiceContext {
   commands: CommandBus;
   /** Report a step of a machine's network boot (`be status HOST`, `be bootpxe --follow`). */
   bootEvent(event: Omit<BootEvent, 'at'>): void;
+  /** The hosts' assignments with the boot environments read for them, one snapshot for DHCP and TFTP alike. */
+  boot: BootKeeper;
 }
 
 /** How the supervisor learns about a kind of service. */

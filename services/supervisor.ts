@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../src/config/schema.js';
 import { BeError } from '../src/errors.js';
 import { Timelines } from '../src/boot/timeline.js';
+import { BootKeeper } from './boot/catalogue.js';
 import { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
 import type { Service, ServiceKind } from './service.js';
@@ -18,6 +19,9 @@ interface Running {
   config: Config;
 }
 
+/** How often the boot environments are read again, for mounts made by other tools (be mount asks at once). */
+const bootRefreshMs = 10_000;
+
 export class Supervisor {
   private readonly running = new Map<string, Running>();
   /** Shared by every service: the commands the appliance answers. */
@@ -25,6 +29,7 @@ export class Supervisor {
   /** Shared by every service: what each machine's network boot has done so far. */
   readonly timelines = new Timelines((mac) => this.current?.hosts.find((h) => h.mac === mac)?.name);
   private current: Config | undefined;
+  private keeper: BootKeeper | undefined;
   private stopping: Promise<void> | undefined;
   private settle!: (failure: Error | undefined) => void;
   /** Resolves when the appliance has stopped: with the error that stopped it, or undefined after stop(). */
@@ -51,9 +56,21 @@ export class Supervisor {
     return [...this.running.keys()];
   }
 
+  /** The boot snapshot every service shares (services/boot/catalogue.ts); there from start() on. */
+  get boot(): BootKeeper {
+    if (!this.keeper) throw new Error('supervisor not started');
+    return this.keeper;
+  }
+
   /** Start every wanted service, in order; if one fails, close those already started and rethrow. */
   async start(config: Config): Promise<void> {
     this.current = config;
+    this.keeper = new BootKeeper(config, { log: this.log.child({ svc: 'boot' }), refreshMs: bootRefreshMs });
+    await this.keeper.start();
+    this.unregisterRefresh = this.commands.register('boot.refresh', async () => {
+      await this.keeper?.refresh();
+      return { stale: this.keeper?.stale ?? false };
+    });
     for (const kind of this.wanted(config)) {
       try {
         await this.launch(kind, config);
@@ -71,8 +88,20 @@ export class Supervisor {
   /** Apply a new configuration: keep unchanged services, restart changed ones, start or stop the rest. */
   async reload(config: Config): Promise<void> {
     if (this.stopping) return;
-    this.current = config;
     const wanted = this.wanted(config);
+    // Refuse first, before anything changes, what a running service cannot take without a restart.
+    for (const kind of wanted) {
+      const entry = this.running.get(kind.name);
+      if (!entry?.service.check || !isDeepStrictEqual(entry.settings, kind.settings(config))) continue;
+      try {
+        entry.service.check(config);
+      } catch (err) {
+        this.log.error({ svc: kind.name, err: (err as Error).message }, 'reload refused: keeping the running configuration');
+        throw err;
+      }
+    }
+    this.current = config;
+    await this.keeper?.update(config);
     for (const [name, entry] of [...this.running]) {
       const still = wanted.find((k) => k.name === name);
       if (!still) {
@@ -114,6 +143,8 @@ export class Supervisor {
     this.log.info({ running: this.names }, 'configuration reloaded');
   }
 
+  private unregisterRefresh: (() => void) | undefined;
+
   /** Stop every service (idempotent). */
   stop(): Promise<void> {
     this.stopping ??= this.closeAll().then(() => this.settle(undefined));
@@ -134,12 +165,16 @@ export class Supervisor {
       fail: (err) => this.fail(err),
       commands: this.commands,
       bootEvent: (event) => this.timelines.record({ ...event, at: Date.now() }),
+      boot: this.boot,
     });
     await service.start();
     this.running.set(kind.name, { kind, service, settings: kind.settings(config), config });
   }
 
   private async closeAll(): Promise<void> {
+    this.unregisterRefresh?.();
+    this.unregisterRefresh = undefined;
+    this.keeper?.close();
     const entries = [...this.running.values()].reverse();
     this.running.clear();
     for (const { kind, service } of entries) {

@@ -48,12 +48,29 @@ export async function assignHost(config: Config, hostName: string, be: string): 
   });
 }
 
-/** Ask a running appliance to re-read its configuration; false when none runs. */
-export async function reloadAppliance(config: Config): Promise<boolean> {
+/** A warning for when the appliance took a new assignment but could not read the boot environments for it. */
+export const staleWarning = 'be serve could not read the boot environments: hosts keep their previous boot environments until it can (it retries every 10 s; see its log)';
+
+/**
+ * Ask a running appliance to re-read its configuration; false when none runs. A reload it refuses
+ * (a reservation its DHCP server cannot serve) rejects with the reason.
+ */
+export async function reloadAppliance(config: Config, warn: (line: string) => void = () => {}): Promise<boolean> {
+  const result = await askAppliance(config, 'appliance.reload');
+  if (result !== false && (result as { stale?: boolean } | null)?.stale) warn(staleWarning);
+  return result !== false;
+}
+
+/** Ask a running appliance to read the boot environments again (a BE was mounted); false when none runs. */
+export async function refreshAppliance(config: Config): Promise<boolean> {
+  return (await askAppliance(config, 'boot.refresh')) !== false;
+}
+
+/** The command's answer, or false when no appliance runs. */
+async function askAppliance(config: Config, method: string): Promise<unknown> {
   if (!config.server.control) return false;
   try {
-    await callAppliance(controlSocketPath(config), 'appliance.reload', {}, 15_000);
-    return true;
+    return await callAppliance(controlSocketPath(config), method, {}, 15_000);
   } catch (err) {
     if ((err as BeError).code === 'E_NOT_RUNNING') return false;
     throw err;

@@ -10,22 +10,23 @@
  *
  * Each BE's boot/ is its own DirectorySource, so symlinks cannot lead out of boot/.
  */
+import type { Config } from '../../src/config/schema.js';
 import { TftpError } from '../../src/tftp/errors.js';
 import { DirectorySource, type Client, type FileSource, type TftpFile } from '../tftp/source.js';
-import type { BootCatalogue } from './catalogue.js';
+import { hostAt, hostWithMac, type BootCatalogue, type BootSnapshot } from './catalogue.js';
 
-export interface ClientLookup {
-  /** The BE the machine at this address boots, if known (a reservation or a DHCP lease). */
-  beOfClient(address: string): Promise<string | undefined>;
+export interface LeaseLookup {
+  /** Who holds a leased address now (the DHCP server's table); null when nobody or no DHCP runs. */
+  holderOf(address: string): Promise<{ mac?: string | undefined; host?: string | undefined } | null>;
 }
 
 export class BootEnvironmentSource implements FileSource {
   private readonly sources = new Map<string, Promise<DirectorySource>>();
 
   constructor(
-    /** The current catalogue; undefined while none could be read (then only the default root serves). */
-    private readonly catalogue: () => BootCatalogue | undefined,
-    private readonly clients: ClientLookup,
+    /** The boot snapshot DHCP answers from; its catalogue is undefined while none could be read (then only the default root serves). */
+    private readonly boot: () => BootSnapshot,
+    private readonly leases: LeaseLookup,
     private readonly fallback: FileSource | undefined,
   ) {}
 
@@ -39,8 +40,17 @@ export class BootEnvironmentSource implements FileSource {
     return source;
   }
 
-  private async fromBe(be: string, rest: string, path: string, client: Client): Promise<TftpFile> {
-    const dir = this.catalogue()?.bootDirOf(be);
+  /** client address → fixed address (hosts[].ip) or DHCP lease → host → its boot environment. */
+  private async beOfClient(config: Config, address: string): Promise<string | undefined> {
+    const fixed = hostAt(config, address);
+    if (fixed) return fixed.be;
+    const holder = await this.leases.holderOf(address);
+    const host = holder?.host ? config.hosts.find((h) => h.name === holder.host) : holder?.mac ? hostWithMac(config, holder.mac) : undefined;
+    return host?.be;
+  }
+
+  private async fromBe(catalogue: BootCatalogue | undefined, be: string, rest: string, path: string, client: Client): Promise<TftpFile> {
+    const dir = catalogue?.bootDirOf(be);
     if (dir === undefined) throw new TftpError('E_TFTP_NOT_FOUND', `${path}: boot environment ${be} is not PXE-bootable or not mounted`);
     let source: DirectorySource;
     try {
@@ -52,14 +62,16 @@ export class BootEnvironmentSource implements FileSource {
   }
 
   async open(path: string, client: Client): Promise<TftpFile> {
+    // One snapshot for the whole lookup: the host's assignment and the BE's boot/ come from the same reload.
+    const { config, catalogue } = this.boot();
     const parts = path.split('/');
     const [first, second] = parts;
-    if (first !== undefined && second === 'boot' && parts.length > 2 && this.catalogue()?.bootDirOf(first) !== undefined) {
-      return this.fromBe(first, parts.slice(2).join('/'), path, client);
+    if (first !== undefined && second === 'boot' && parts.length > 2 && catalogue?.bootDirOf(first) !== undefined) {
+      return this.fromBe(catalogue, first, parts.slice(2).join('/'), path, client);
     }
     if (first === 'boot' && parts.length > 1) {
-      const be = await this.clients.beOfClient(client.address);
-      if (be !== undefined && this.catalogue()?.isPxeBootable(be)) return this.fromBe(be, parts.slice(1).join('/'), path, client);
+      const be = await this.beOfClient(config, client.address);
+      if (be !== undefined && catalogue?.isPxeBootable(be)) return this.fromBe(catalogue, be, parts.slice(1).join('/'), path, client);
     }
     if (this.fallback) return this.fallback.open(path, client);
     throw new TftpError('E_TFTP_NOT_FOUND', `${path}: not in any PXE-bootable boot environment, and no tftp.root`);

@@ -158,8 +158,9 @@ export class DhcpServer {
   private proxySocket: Socket | undefined;
   private journal: Journal | undefined;
   private readonly pools: Pool[];
-  private readonly hostsByMac = new Map<string, DhcpHost>();
-  private readonly reservedIps = new Map<string, DhcpHost>();
+  private hostsByMac = new Map<string, DhcpHost>();
+  private reservedIps = new Map<string, DhcpHost>();
+  private defaultEnv: BootEnvironment | undefined;
   /** Encoded once: lease times (51, 58, 59), then network options (1, 28, 3, 6) with dhcp.options merged in. */
   private readonly leaseOptions: DhcpOption[];
   private readonly serverIdOption: Uint8Array;
@@ -172,10 +173,7 @@ export class DhcpServer {
 
   constructor(private readonly options: DhcpServerOptions) {
     this.now = options.now ?? Date.now;
-    for (const host of options.hosts) {
-      this.hostsByMac.set(host.mac, host);
-      if (host.ip) this.reservedIps.set(host.ip, host);
-    }
+    this.indexHosts(options.hosts, options.defaultEnv);
     const encode = (name: string, value: unknown): DhcpOption => {
       const spec = optionByName(name);
       if (!spec) throw new Error(`dhcp.options.${name}: no such option`);
@@ -204,6 +202,22 @@ export class DhcpServer {
       return { ...spec, table: new LeaseTable({ range: spec.range, exclude }), networkOptions };
     });
     this.serverIdOption = ipToBytes(options.serverAddress);
+  }
+
+  private indexHosts(hosts: readonly DhcpHost[], defaultEnv: BootEnvironment | undefined): void {
+    this.hostsByMac = new Map(hosts.map((h) => [h.mac, h]));
+    this.reservedIps = new Map(hosts.filter((h) => h.ip).map((h) => [h.ip!, h]));
+    this.defaultEnv = defaultEnv;
+  }
+
+  /**
+   * New hosts, reservations or boot environments (a reload, be bootpxe, a BE mounted since): taken
+   * between two requests, with the sockets kept, so no client's exchange is lost to a rebind.
+   */
+  setHosts(hosts: readonly DhcpHost[], defaultEnv: BootEnvironment | undefined): void {
+    this.indexHosts(hosts, defaultEnv);
+    const exclude = [this.options.serverAddress, ...this.reservedIps.keys()];
+    for (const pool of this.pools) pool.table.setExcluded(exclude);
   }
 
   /** The lease table of the directly attached network (tests, `be leases`). */
@@ -369,7 +383,7 @@ export class DhcpServer {
   }
 
   private boot(info: RequestInfo, host: DhcpHost | undefined): BootAnswer {
-    return decideBoot(info, host, host ? host.env : this.options.defaultEnv, this.options.policy);
+    return decideBoot(info, host, host ? host.env : this.defaultEnv, this.options.policy);
   }
 
   // ---- authoritative mode ----

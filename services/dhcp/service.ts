@@ -6,9 +6,10 @@ import { BeError } from '../../src/errors.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { parseCidr } from '../../src/net.js';
-import { inSubnet, servedNetwork, subnetOf } from './network.js';
-import { BootCatalogue } from '../boot/catalogue.js';
-import { DhcpServer, type BootAck, type DhcpHost, type DhcpServerOptions } from './server.js';
+import { readInterfaces } from '../net/interfaces.js';
+import { inSubnet, servedNetwork, subnetOf, type ServedNetwork, type Subnet } from './network.js';
+import type { BootCatalogue, BootSnapshot } from '../boot/catalogue.js';
+import { DhcpServer, type BootAck, type DhcpHost, type DhcpServerOptions, type PoolSpec } from './server.js';
 
 /**
  * A host's boot environment for the policy: its root-path is hosts[].rootPath, else where the
@@ -28,8 +29,43 @@ export function defaultEnvironment(config: Config, catalogue?: BootCatalogue): B
   return { name: 'tftp.root', tftpPrefix: '', nfsPath: config.tftp.root };
 }
 
-export function serverOptions(config: Config, log: Logger, catalogue?: BootCatalogue): DhcpServerOptions {
-  const net = servedNetwork(config);
+/** The hosts and the default boot environment as the server needs them, from one boot snapshot. */
+export function bootHosts({ config, catalogue }: BootSnapshot): { hosts: DhcpHost[]; defaultEnv: BootEnvironment | undefined } {
+  const hosts = config.hosts.map((h) => ({
+    name: h.name,
+    mac: h.mac,
+    ip: h.ip,
+    ipxeScript: h.ipxeScript,
+    loaderEnv: h.loaderEnv,
+    env: h.be !== undefined ? environmentOf(h.be, config, h, catalogue) : undefined,
+  }));
+  return { hosts, defaultEnv: defaultEnvironment(config, catalogue) };
+}
+
+/** The networks behind relays (dhcp.pools), each range checked against its subnet. */
+function relayPoolsOf(config: Config): PoolSpec[] {
+  return config.dhcp.pools.map((p, index) => {
+    const cidr = parseCidr(p.subnet);
+    const subnet = subnetOf(cidr.network, cidr.prefix);
+    for (const [key, ip] of [['start', p.range.start], ['end', p.range.end]] as const) {
+      if (!inSubnet(ip, subnet)) throw new BeError('E_CONFIG', `dhcp.pools[${index}].range.${key} ${ip} is not in its subnet ${p.subnet}`);
+    }
+    return { subnet, range: p.range, router: p.router, dns: p.dns ?? config.dhcp.dns };
+  });
+}
+
+/** Every reservation (hosts[].ip) must be on a network this server hands addresses out on. */
+export function checkReservations(config: Config, subnets: readonly Subnet[]): void {
+  if (config.dhcp.mode !== 'authoritative') return;
+  config.hosts.forEach((h, index) => {
+    if (h.ip !== undefined && !subnets.some((s) => inSubnet(h.ip!, s))) {
+      const served = subnets.map((s) => `${s.network}/${s.prefix}`).join(', ');
+      throw new BeError('E_CONFIG', `hosts[${index}].ip ${h.ip} (${h.name}) is on no network this DHCP server serves (${served})`);
+    }
+  });
+}
+
+export function serverOptions(config: Config, log: Logger, net: ServedNetwork, boot: BootSnapshot = { config, catalogue: undefined }): DhcpServerOptions {
   const dhcp = config.dhcp;
   if (dhcp.mode === 'authoritative') {
     for (const [key, ip] of [['dhcp.range.start', dhcp.range?.start], ['dhcp.range.end', dhcp.range?.end]] as const) {
@@ -41,27 +77,8 @@ export function serverOptions(config: Config, log: Logger, catalogue?: BootCatal
       log.warn('dhcp: authoritative mode with no dhcp.range and no hosts[].ip: no client can get an address');
     }
   }
-  const relayPools = dhcp.pools.map((p, index) => {
-    const cidr = parseCidr(p.subnet);
-    const subnet = subnetOf(cidr.network, cidr.prefix);
-    for (const [key, ip] of [['start', p.range.start], ['end', p.range.end]] as const) {
-      if (!inSubnet(ip, subnet)) throw new BeError('E_CONFIG', `dhcp.pools[${index}].range.${key} ${ip} is not in its subnet ${p.subnet}`);
-    }
-    return { subnet, range: p.range, router: p.router, dns: p.dns ?? dhcp.dns };
-  });
-  config.hosts.forEach((h, index) => {
-    if (h.ip !== undefined && dhcp.mode === 'authoritative' && ![net.subnet, ...relayPools.map((p) => p.subnet)].some((s) => inSubnet(h.ip!, s))) {
-      throw new BeError('E_CONFIG', `hosts[${index}].ip ${h.ip} (${h.name}) is on no network this DHCP server serves (${net.subnet.network}/${net.subnet.prefix}${relayPools.map((p) => `, ${p.subnet.network}/${p.subnet.prefix}`).join('')})`);
-    }
-  });
-  const hosts: DhcpHost[] = config.hosts.map((h) => ({
-    name: h.name,
-    mac: h.mac,
-    ip: h.ip,
-    ipxeScript: h.ipxeScript,
-    loaderEnv: h.loaderEnv,
-    env: h.be !== undefined ? environmentOf(h.be, config, h, catalogue) : undefined,
-  }));
+  const relayPools = relayPoolsOf(config);
+  checkReservations(boot.config, [net.subnet, ...relayPools.map((p) => p.subnet)]);
   return {
     mode: dhcp.mode === 'proxy' ? 'proxy' : 'authoritative',
     bindAddress: '0.0.0.0',
@@ -79,19 +96,31 @@ export function serverOptions(config: Config, log: Logger, catalogue?: BootCatal
     leaseTime: dhcp.leaseTime,
     declineTime: dhcp.declineTime,
     extraOptions: dhcp.options,
-    hosts,
-    defaultEnv: defaultEnvironment(config, catalogue),
+    ...bootHosts(boot),
     policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl },
     leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
     log,
   };
 }
 
+/**
+ * The served network, from interface addresses that include interfaces without carrier (a bridge
+ * whose taps no guest has opened yet, a NIC with its cable out at boot): the server starts anyway,
+ * says so once, and answers as soon as the link comes up (its socket listens on every interface).
+ */
+export async function networkToServe(config: Config, log: Logger): Promise<ServedNetwork> {
+  const net = servedNetwork(config, await readInterfaces());
+  if (!net.carrier) {
+    log.warn({ interface: net.interface, address: net.address }, `dhcp: interface ${net.interface} has no carrier: serving anyway, clients are answered once its link is up`);
+  }
+  return net;
+}
+
 class DhcpService implements Service {
   readonly name = 'dhcp';
   private server: DhcpServer | undefined;
-
-  private unregister: (() => void) | undefined;
+  private subnets: Subnet[] = [];
+  private unregister: (() => void)[] = [];
 
   constructor(
     private readonly config: Config,
@@ -100,14 +129,25 @@ class DhcpService implements Service {
   ) {}
 
   async start(): Promise<void> {
-    const catalogue = await BootCatalogue.load(this.config).catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'boot environments unavailable: root-paths come from the configuration');
-      return undefined;
-    });
-    const server = new DhcpServer({ ...serverOptions(this.config, this.log, catalogue), onBootAck: (ack) => this.reportBoot(ack) });
+    const net = await networkToServe(this.config, this.log);
+    const options = serverOptions(this.config, this.log, net, this.context.boot.current);
+    this.subnets = [options.subnet, ...(options.relayPools ?? []).map((p) => p.subnet)];
+    const server = new DhcpServer({ ...options, onBootAck: (ack) => this.reportBoot(ack) });
     await server.start();
     this.server = server;
-    this.unregister = this.context.commands.register('dhcp.holderOf', (params) => (typeof params.ip === 'string' ? (server.holderOf(params.ip) ?? null) : null));
+    // Assignments, hosts and where BEs are mounted reach the running server without a new socket.
+    this.unregister.push(
+      this.context.boot.onChange((snapshot) => {
+        const { hosts, defaultEnv } = bootHosts(snapshot);
+        server.setHosts(hosts, defaultEnv);
+      }),
+      this.context.commands.register('dhcp.holderOf', (params) => (typeof params.ip === 'string' ? (server.holderOf(params.ip) ?? null) : null)),
+    );
+  }
+
+  /** A reload keeps this server when only hosts[] or assignments change: refuse reservations it could not serve. */
+  check(config: Config): void {
+    checkReservations(config, this.subnets);
   }
 
   /**
@@ -129,8 +169,7 @@ class DhcpService implements Service {
   }
 
   async close(): Promise<void> {
-    this.unregister?.();
-    this.unregister = undefined;
+    for (const unregister of this.unregister.splice(0)) unregister();
     const server = this.server;
     this.server = undefined;
     await server?.close();
@@ -140,6 +179,7 @@ class DhcpService implements Service {
 export const dhcpKind: ServiceKind = {
   name: 'dhcp',
   enabled: (config) => config.dhcp.enabled && config.dhcp.mode !== 'off',
-  settings: (config) => ({ dhcp: config.dhcp, hosts: config.hosts, server: config.server, beRoot: config.be.root }),
+  // hosts[] and be.* are not settings: they reach the running server through the boot snapshot (setHosts).
+  settings: (config) => ({ dhcp: config.dhcp, server: config.server }),
   create: (context: ServiceContext) => new DhcpService(context.config, context.log, context),
 };

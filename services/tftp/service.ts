@@ -6,15 +6,11 @@ import { mkdir } from 'node:fs/promises';
 import { classifyDownload } from '../../src/boot/timeline.js';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
-import { BootCatalogue } from '../boot/catalogue.js';
 import { BootEnvironmentSource } from '../boot/tftp-source.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { TftpServer } from './server.js';
 import { DirectorySource, type FileSource } from './source.js';
-
-/** How often the service re-reads which boot environments exist and where they are mounted. */
-const catalogueRefreshMs = 10_000;
 
 type TftpConfig = Config['tftp'];
 
@@ -26,58 +22,30 @@ export function serverTiming(config: TftpConfig) {
 class TftpService implements Service {
   readonly name = 'tftp';
   private server: TftpServer | undefined;
-  private catalogue: BootCatalogue | undefined;
-  private refresh: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(
-    private appliance: Config,
+    private readonly config: TftpConfig,
     private readonly context: ServiceContext,
   ) {
     this.log = context.log;
-  }
-
-  private get config(): TftpConfig {
-    return this.appliance.tftp;
-  }
-
-  private async loadCatalogue(): Promise<void> {
-    try {
-      this.catalogue = await BootCatalogue.load(this.appliance);
-    } catch (err) {
-      // Keep what we had: a BE being mounted or a busy zfs must not stop the boot files.
-      this.log.warn({ err: (err as Error).message }, 'boot environments unavailable: serving what was known');
-    }
-  }
-
-  /** client address → fixed address (hosts[].ip) or DHCP lease → host → its boot environment. */
-  private async beOfClient(address: string): Promise<string | undefined> {
-    const fixed = this.catalogue?.hostAt(address);
-    if (fixed) return fixed.be;
-    const holder = (await this.context.commands.call('dhcp.holderOf', { ip: address }).catch(() => null)) as { mac?: string; host?: string } | null;
-    const host = holder?.host ? this.appliance.hosts.find((h) => h.name === holder.host) : holder?.mac ? this.catalogue?.hostWithMac(holder.mac) : undefined;
-    return host?.be;
-  }
-
-  /** A new configuration with the same tftp settings (a host assigned to another BE): no new socket. */
-  async update(config: Config): Promise<void> {
-    this.appliance = config;
-    await this.loadCatalogue();
   }
 
   async start(): Promise<void> {
     let root: DirectorySource;
     try {
       // The default root lives in the appliance's own state directory: make it on a fresh machine.
-      if (this.config.root.startsWith(`${this.appliance.server.stateDir}/`)) await mkdir(this.config.root, { recursive: true });
+      if (this.config.root.startsWith(`${this.context.config.server.stateDir}/`)) await mkdir(this.config.root, { recursive: true });
       root = await DirectorySource.create(this.config.root);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
       throw new BeError('E_CONFIG', `tftp.root ${this.config.root}: ${why}: create it or set tftp.root to the directory holding the boot files`);
     }
-    await this.loadCatalogue();
-    const source: FileSource = new BootEnvironmentSource(() => this.catalogue, { beOfClient: (address) => this.beOfClient(address) }, root);
+    const leases = {
+      holderOf: async (ip: string) => (await this.context.commands.call('dhcp.holderOf', { ip }).catch(() => null)) as { mac?: string; host?: string } | null,
+    };
+    const source: FileSource = new BootEnvironmentSource(() => this.context.boot.current, leases, root);
     const server = new TftpServer({
       address: this.config.address,
       port: this.config.port,
@@ -95,11 +63,9 @@ class TftpService implements Service {
     });
     await server.start();
     this.server = server;
-    this.refresh = setInterval(() => void this.loadCatalogue(), catalogueRefreshMs).unref();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.refresh);
     const server = this.server;
     this.server = undefined;
     await server?.close();
@@ -110,5 +76,5 @@ export const tftpKind: ServiceKind = {
   name: 'tftp',
   enabled: (config) => config.tftp.enabled,
   settings: (config) => config.tftp,
-  create: (context: ServiceContext) => new TftpService(context.config, context),
+  create: (context: ServiceContext) => new TftpService(context.config.tftp, context),
 };

@@ -62,7 +62,7 @@ export class LeaseTable {
   private readonly offers = new Map<string, { ip: number; expires: number }>();
   private readonly offeredIp = new Map<number, string>();
   private readonly declined = new Map<number, number>();
-  private readonly excluded: Set<number>;
+  private excluded: Set<number>;
   private readonly start: number;
   private readonly end: number;
   private cursor: number;
@@ -72,6 +72,11 @@ export class LeaseTable {
     this.start = pool.range ? ipv4ToInt(pool.range.start) : 1;
     this.end = pool.range ? ipv4ToInt(pool.range.end) : 0;
     this.cursor = this.start;
+  }
+
+  /** Replace the addresses never handed out dynamically (reservations changed on a reload). */
+  setExcluded(exclude: readonly string[]): void {
+    this.excluded = new Set(exclude.map(ipv4ToInt));
   }
 
   get size(): number {

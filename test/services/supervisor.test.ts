@@ -113,6 +113,32 @@ describe('supervisor', () => {
     await supervisor.stop();
   });
 
+  it('a running service can refuse a reload before anything changes: every service keeps the running configuration', async () => {
+    const events: string[] = [];
+    const dhcp = recordingKind('dhcp', events);
+    const refusing: ServiceKind = {
+      ...dhcp.kind,
+      create: (context) => {
+        const service = dhcp.kind.create(context);
+        return Object.assign(service, {
+          check(next: Config) {
+            if (next.hosts.some((h) => h.ip === '10.50.0.5')) throw new Error('hosts[0].ip 10.50.0.5 (lab1) is on no network this DHCP server serves');
+          },
+        });
+      },
+    };
+    const supervisor = new Supervisor([recordingKind('tftp', events).kind, refusing], log);
+    await supervisor.start(config());
+    const bad = config({ log: { level: 'debug' }, hosts: [{ name: 'lab1', mac: '02:00:00:00:0a:01', ip: '10.50.0.5' }] });
+    await expect(supervisor.reload(bad)).rejects.toThrow('10.50.0.5 (lab1) is on no network');
+    // Neither service was told anything, and the boot snapshot still holds the running configuration.
+    expect(events).toEqual(['tftp#1 start', 'dhcp#1 start']);
+    expect(supervisor.boot.current.config.hosts).toEqual([]);
+    await supervisor.reload(config({ log: { level: 'debug' } }));
+    expect(events.slice(2)).toEqual(['tftp#1 update debug', 'dhcp#1 update debug']);
+    await supervisor.stop();
+  });
+
   it('reload restores the previous settings when the new ones cannot start', async () => {
     const events: string[] = [];
     const tftp = recordingKind('tftp', events, { failStart: (c) => c.tftp.port === 1 });

@@ -45,14 +45,11 @@ describe('the boot environments TFTP source', () => {
     file(join(dir, 'tftp', 'boot', 'pxeboot'), 'default pxeboot');
     await updateState(config.server.stateDir, (s) => (s.pxe = ['head']));
     const catalogue = await BootCatalogue.load(config);
-    const leases = new Map([['10.99.0.77', 'other']]);
+    // The DHCP server's lease table, as dhcp.holderOf answers: 10.99.0.77 is leased to host lab (BE other).
+    const leases = new Map([['10.99.0.77', { mac: '02:00:00:00:00:02', host: 'lab' }]]);
     source = new BootEnvironmentSource(
-      () => catalogue,
-      {
-        async beOfClient(address) {
-          return catalogue.hostAt(address)?.be ?? leases.get(address);
-        },
-      },
+      () => ({ config, catalogue }),
+      { holderOf: async (address) => leases.get(address) ?? null },
       await DirectorySource.create(join(dir, 'tftp')),
     );
   });

@@ -208,6 +208,28 @@ describe('reservations, DECLINE, RELEASE, INFORM, exhaustion', () => {
     expect(ack.yiaddr).toBe('127.0.0.50');
   });
 
+  it('setHosts moves a reservation and a boot environment on the running server, with the same socket', async () => {
+    await startServer({ range: { start: '127.0.0.48', end: '127.0.0.52' } });
+    const port = server.port;
+    const loader = (p: DhcpPacket) => {
+      setOption(p, 'vendorClass', 'PXEClient');
+      setOption(p, 'userClass', rfc3004('FreeBSD'));
+    };
+    expect(getOption(await lease(macBytes(7), loader), 'rootPath')).toBe('127.0.0.1:/var/db/be/envs/head');
+    const stable = { name: 'stable', tftpPrefix: 'stable/', nfsPath: '/ROOT/stable' };
+    // m1 now boots stable and owns 127.0.0.51; the old reservation .50 is free for anyone.
+    server.setHosts([{ name: 'm1', mac: '52:54:00:be:01:07', ip: '127.0.0.51', env: stable }], undefined);
+    expect(server.port).toBe(port);
+    const moved = await lease(macBytes(7), loader);
+    expect([moved.yiaddr, getOption(moved, 'rootPath')]).toEqual(['127.0.0.51', '127.0.0.1:/ROOT/stable']);
+    const other = request(MessageType.DISCOVER, macBytes(15));
+    setOption(other, 'requestedAddress', '127.0.0.51');
+    expect((await client.exchange(other, server.port)).yiaddr).not.toBe('127.0.0.51');
+    const freed = request(MessageType.DISCOVER, macBytes(16));
+    setOption(freed, 'requestedAddress', '127.0.0.50');
+    expect((await client.exchange(freed, server.port)).yiaddr).toBe('127.0.0.50');
+  });
+
   it('DECLINE quarantines the address: the next client gets another', async () => {
     await startServer();
     const ack = await lease(macBytes(16));
