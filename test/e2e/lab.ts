@@ -9,18 +9,20 @@
  * as NFS mounts, which the guest mounts after its root. Markers unique to this lab sit in etc/ and in
  * the nested var/log, so a marker on the serial console proves the guest read the BE over NFS.
  *
- * close() undoes everything even after a failure: QEMU and the servers by their PIDs, then the
- * namespaces, then the pool and zfs-fuse (ganesha's mount namespace holds copies of the FUSE mounts,
- * so the daemons stop first; see test/interop/be-nfs.test.ts), then the files.
+ * Every process the lab starts in a namespace (QEMU, tcpdump, the servers) goes through the LAN's
+ * tracked spawn, so close() undoes everything even after a failure: those processes by their PIDs and
+ * the namespaces (Lan.closeAndWait), then the pool and zfs-fuse (ganesha's mount namespace holds
+ * copies of the FUSE mounts, so the daemons stop first; see test/interop/be-nfs.test.ts), then the files.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ZfsFuse } from '../be/zfs-fuse.js';
+import { onBridge, startCapture, type Capture } from '../lan/capture.js';
 import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
-import { readPcap, type Frame } from '../lan/pcap.js';
+import { serveBe } from '../lan/serve.js';
 import { NfsServer } from '../be/ganesha.js';
 import { beMain } from '../cli/be.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
@@ -89,10 +91,7 @@ export class PxeLab {
   server = '';
   guest!: Guest;
   private zfs: ZfsFuse;
-  private daemons: ResultPromise[] = [];
-  private dhcpServer: { child: ResultPromise; out: LineWatcher; kind: 'dnsmasq' | 'be' } | undefined;
-  private qemu = new Set<ResultPromise>();
-  private helpers = new Set<ResultPromise>();
+  private dhcpServer: { child: ResultPromise; out: LineWatcher } | undefined;
   private subnet: string;
   private ipv6Router: boolean;
   private closed = false;
@@ -223,7 +222,6 @@ export class PxeLab {
       '--interface=eth0', '--bind-interfaces', `--pid-file=${join(this.dir, 'radvd.pid')}`, '--dhcp-leasefile=/dev/null',
       '--enable-ra', `--dhcp-range=${prefix},ra-only,64,1h`,
     ]);
-    this.daemons.push(child);
     const out = new LineWatcher(child.stderr);
     await out.next(/router advertisement on/, 15_000).catch((err: Error) => {
       throw new Error(`dnsmasq as IPv6 router: ${err.message}`);
@@ -252,7 +250,7 @@ export class PxeLab {
       '--enable-tftp', `--tftp-root=${this.mountDir}`,
     ]);
     const out = new LineWatcher(child.stderr);
-    this.dhcpServer = { child, out, kind: 'dnsmasq' };
+    this.dhcpServer = { child, out };
     await out.next(/TFTP root is/, 15_000);
   }
 
@@ -264,13 +262,10 @@ export class PxeLab {
    */
   async startBe(be = 'head', options: { source?: 'root' | 'catalogue'; services?: string; extra?: string[] } = {}): Promise<void> {
     await this.stopDhcpServer();
-    const config = this.beConfig;
     const catalogue = options.source === 'catalogue';
     const defaultRoot = join(this.dir, 'tftp-default');
     mkdirSync(defaultRoot, { recursive: true });
-    writeFileSync(
-      config,
-      `server: { address: ${this.server}, stateDir: ${join(this.dir, 'state')} }
+    const yaml = `server: { address: ${this.server}, stateDir: ${join(this.dir, 'state')} }
 ${catalogue ? `tftp: { root: ${defaultRoot} }
 be: { backend: zfs, root: ${this.pool}/ROOT, mountDir: ${this.mountDir} }` : `tftp: { root: ${this.mountDir} }
 be: { backend: dir, root: ${this.mountDir} }`}
@@ -284,13 +279,15 @@ hosts:
   - name: vm
     mac: ${this.mac}
     be: ${be}
-`,
-    );
+`;
     rmSync(join(this.dir, 'be.leases'), { force: true });
-    const child = this.lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', options.services ?? 'tftp,dhcp', ...(options.extra ?? [])]);
-    const out = new LineWatcher(child.stdout);
-    this.dhcpServer = { child, out, kind: 'be' };
-    await out.next(/"msg":"appliance running/, 30_000);
+    const { child, out } = await serveBe(this.lan, 'server', {
+      config: { file: this.beConfig, yaml },
+      only: options.services ?? 'tftp,dhcp',
+      args: options.extra ?? [],
+      timeoutMs: 30_000,
+    });
+    this.dhcpServer = { child, out };
   }
 
   /** The configuration file startBe() wrote, for be commands that talk to the running appliance. */
@@ -302,20 +299,8 @@ hosts:
    * tcpdump on the bridge itself (the switch namespace's br0), so it sees what crosses the LAN whoever
    * sent it. Resolves once tcpdump listens; frames() waits for `count` frames or the timeout.
    */
-  async captureOnBridge(filter: string, count: number): Promise<{ frames(timeoutMs?: number): Promise<Frame[]> }> {
-    const file = join(this.dir, `bridge-${randomBytes(3).toString('hex')}.pcap`);
-    const child = execa('ip', ['netns', 'exec', this.lan.switchNs, 'tcpdump', '-i', 'br0', '-n', '-U', '-c', String(count), '-w', file, filter], { reject: false, stdin: 'ignore' });
-    this.helpers.add(child);
-    void child.finally(() => this.helpers.delete(child));
-    await new LineWatcher(child.stderr).next(/listening on/);
-    return {
-      async frames(timeoutMs = 30_000) {
-        const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGTERM'), timeoutMs);
-        await child;
-        clearTimeout(timer);
-        return existsSync(file) ? readPcap(readFileSync(file)) : [];
-      },
-    };
+  captureOnBridge(filter: string, count: number): Promise<Capture> {
+    return startCapture(this.lan, onBridge(this.lan), filter, count);
   }
 
   /** Lines the running DHCP/TFTP server has logged (dnsmasq: stderr; be: JSON lines on stdout). */
@@ -354,8 +339,7 @@ hosts:
         '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
     }
     const started = performance.now();
-    const qemu = execa('ip', ['netns', 'exec', this.lan.switchNs, 'qemu-system-x86_64', ...args], { reject: false, stdin: 'ignore' });
-    this.qemu.add(qemu);
+    const qemu = this.lan.spawnSwitch(['qemu-system-x86_64', ...args]);
     let nestedAt: number | undefined;
     const timeline: { ms: number; line: string }[] = [];
     let seen = 0;
@@ -377,7 +361,6 @@ hosts:
     const result = await qemu;
     clearTimeout(timer);
     clearInterval(poll);
-    this.qemu.delete(qemu);
     const text = existsSync(serial) ? readFileSync(serial, 'latin1').replace(/\r/g, '') : '';
     if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
     const line = (prefix: string) => {
@@ -401,10 +384,7 @@ hosts:
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const q of [...this.qemu, ...this.helpers]) if (q.pid !== undefined) { try { process.kill(q.pid, 'SIGKILL'); } catch { /* gone */ } }
-    await Promise.all([...this.qemu, ...this.helpers]);
-    this.lan?.close();
-    await Promise.all([this.dhcpServer?.child, ...this.daemons].filter(Boolean));
+    await this.lan?.closeAndWait();
     try {
       await this.zfs.stop();
     } finally {

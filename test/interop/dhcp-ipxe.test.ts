@@ -7,13 +7,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beMain } from '../cli/be.js';
-import { LineWatcher } from '../lan/lines.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 
 const peers = needPeers('dhcp + tftp with iPXE in QEMU', ['ip', 'qemu-system-x86_64'], { root: true });
 const vmMac = '52:54:00:be:06:01';
@@ -23,25 +20,16 @@ const pxeboot = Buffer.from([0xfa, 0xf4, 0xeb, 0xfd, ...new Array<number>(4092).
 describe.skipIf(peers.skip)('iPXE in QEMU boots from be', () => {
   let lan: Lan;
   let dir: string;
-  let qemu: ResultPromise | undefined;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'be-dhcp-ipxe-'));
     lan = Lan.create({ hosts: ['server'], subnet: '10.99.0' });
-    execFileSync('ip', ['-n', lan.switchNs, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']);
-    execFileSync('ip', ['-n', lan.switchNs, 'link', 'set', 'tap0', 'master', 'br0', 'up']);
+    lan.addTap('tap0');
   });
 
+  // QEMU and be serve were started through the LAN: this ends them by their PIDs and waits for them.
   afterAll(async () => {
-    if (qemu?.pid !== undefined) {
-      try {
-        process.kill(qemu.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await qemu;
-    }
-    lan?.close();
+    await lan?.closeAndWait();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -49,10 +37,10 @@ describe.skipIf(peers.skip)('iPXE in QEMU boots from be', () => {
     const root = join(dir, 'tftp');
     mkdirSync(join(root, 'head', 'boot'), { recursive: true });
     writeFileSync(join(root, 'head', 'boot', 'pxeboot'), pxeboot);
-    const config = join(dir, 'be.yaml');
-    writeFileSync(
-      config,
-      `server: { address: 10.99.0.1 }
+    const { out } = await serveBe(lan, 'server', {
+      config: {
+        file: join(dir, 'be.yaml'),
+        yaml: `server: { address: 10.99.0.1 }
 tftp: { root: ${root} }
 dhcp:
   mode: authoritative
@@ -65,22 +53,17 @@ hosts:
     mac: ${vmMac}
     be: head
 `,
-    );
-    const be = lan.spawn('server', ['node', beMain, '-c', config, 'serve', '--only', 'tftp,dhcp']);
-    const out = new LineWatcher(be.stdout);
-    await out.next(/"msg":"appliance running: tftp, dhcp"/);
+      },
+      only: 'tftp,dhcp',
+      ready: [/"msg":"appliance running: tftp, dhcp"/],
+    });
 
-    qemu = execa(
-      'ip',
-      [
-        'netns', 'exec', lan.switchNs,
-        'qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-boot', 'n', '-no-reboot',
-        '-display', 'none', '-serial', 'none', '-monitor', 'none',
-        '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no',
-        '-device', `e1000,netdev=n0,mac=${vmMac},bootindex=1`,
-      ],
-      { reject: false, stdin: 'ignore' },
-    );
+    lan.spawnSwitch([
+      'qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-boot', 'n', '-no-reboot',
+      '-display', 'none', '-serial', 'none', '-monitor', 'none',
+      '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no',
+      '-device', `e1000,netdev=n0,mac=${vmMac},bootindex=1`,
+    ]);
     const ack = await out.next(/"msg":"DHCPACK"/, 120_000);
     expect(JSON.parse(ack)).toMatchObject({ mac: vmMac, host: 'vm', boot: 'iPXE, BIOS x86: loader of head' });
     const line = await out.next(/^(?=.*"msg":"transfer complete")(?=.*"file":"head\/boot\/pxeboot")/, 150_000).catch((err: Error) => {

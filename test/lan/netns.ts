@@ -166,4 +166,32 @@ export class Lan {
     for (const host of this.hosts) deleteNamespace(host.ns);
     deleteNamespace(this.switchNs);
   }
+
+  /**
+   * Start a long-running command in one of this LAN's namespaces, a host's or the switch's, by name;
+   * close() ends it by its PID, as spawn() does.
+   */
+  spawnIn(ns: string, argv: readonly string[]): ResultPromise {
+    if (ns !== this.switchNs && !this.hosts.some((h) => h.ns === ns)) throw new Error(`no namespace ${ns} on this LAN`);
+    const child = execa('ip', ['netns', 'exec', ns, ...argv], { reject: false, stdin: 'ignore' });
+    this.children.add(child);
+    if (child.pid !== undefined) livePids.add(child.pid);
+    void child.finally(() => {
+      this.children.delete(child);
+      if (child.pid !== undefined) livePids.delete(child.pid);
+    });
+    return child;
+  }
+
+  /** Start a long-running command in the switch namespace, beside the bridge and its taps (QEMU, tcpdump on br0). */
+  spawnSwitch(argv: readonly string[]): ResultPromise {
+    return this.spawnIn(this.switchNs, argv);
+  }
+
+  /** close(), then wait until every process it ended has exited (and let go of the files it held). */
+  async closeAndWait(): Promise<void> {
+    const running = [...this.children];
+    this.close();
+    await Promise.all(running);
+  }
 }
