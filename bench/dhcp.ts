@@ -15,6 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, machine, writeSection } from './results.js';
+import { perfdhcpStat } from '../test/lan/perfdhcp.js';
 
 /**
  * A private copy of the built command, taken once at the start: each step starts a fresh server, and a build
@@ -135,14 +136,6 @@ interface Step {
   clientBufferDrops: number;
 }
 
-function stat(text: string, section: string, field: string): number {
-  const at = text.indexOf(`Statistics for: ${section}`);
-  if (at < 0) return 0;
-  const match = new RegExp(`${field}: (\\d+)`).exec(text.slice(at));
-  return match ? Number(match[1]) : 0;
-}
-
-
 /** RcvbufErrors from a namespace's /proc/net/snmp. */
 function bufferDrops(ns: string): number {
   const lines = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
@@ -163,10 +156,10 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
   );
   const cpuMs = (cpuSeconds(serverPid) - before.cpu) * 1000;
   const text = result.stdout;
-  const discovers = stat(text, 'DISCOVER-OFFER', 'sent packets');
-  const acks = stat(text, 'REQUEST-ACK', 'received packets');
-  const offers = stat(text, 'DISCOVER-OFFER', 'received packets');
-  const requests = stat(text, 'REQUEST-ACK', 'sent packets');
+  const discovers = perfdhcpStat(text, 'DISCOVER-OFFER', 'sent packets');
+  const acks = perfdhcpStat(text, 'REQUEST-ACK', 'received packets');
+  const offers = perfdhcpStat(text, 'DISCOVER-OFFER', 'received packets');
+  const requests = perfdhcpStat(text, 'REQUEST-ACK', 'sent packets');
   if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${result.stderr}`);
   return {
     rate,

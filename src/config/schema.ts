@@ -6,7 +6,7 @@
 // A namespace import, not `{ z }`: it lets the bundler drop zod's locales (see package.json bundle).
 import * as z from 'zod';
 import { isMac, normalizeMac, macFormsHelp } from '../mac.js';
-import { isIPv4, parseCidr } from '../net.js';
+import { ipv4ToInt, isIPv4, parseCidr } from '../net.js';
 import { encodeValue, optionByName, optionTable } from '../dhcp/options.js';
 
 const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address (a.b.c.d)' });
@@ -71,7 +71,23 @@ const tftp = z.strictObject({
   busyPoll: z.number().int().min(0).max(100_000).default(1000),
 });
 
-const range = z.strictObject({ start: ipv4, end: ipv4 });
+const rangeObject = z.strictObject({ start: ipv4, end: ipv4 });
+/**
+ * An address range: `{ start, end }`, or the shorthand `START-END` dnsmasq users type, and the only
+ * practical form with `--set dhcp.range=10.0.0.100-10.0.0.199` on a read-only system.
+ */
+const range = z
+  .preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const match = /^\s*([^\s-]+)\s*-\s*([^\s-]+)\s*$/.exec(value);
+    // Checked here, so an error names the key as written (dhcp.range), not a start/end the file does not have.
+    const bad = match ? [match[1]!, match[2]!].find((ip) => !isIPv4(ip)) : undefined;
+    if (match && bad === undefined) return { start: match[1], end: match[2] };
+    const why = bad !== undefined ? `${bad} is not an IPv4 address` : 'must be START-END (e.g. 10.0.0.100-10.0.0.199) or { start, end }';
+    ctx.addIssue({ code: 'custom', input: value, message: why });
+    return z.NEVER;
+  }, rangeObject)
+  .refine((r) => !isIPv4(r.start) || !isIPv4(r.end) || ipv4ToInt(r.start) <= ipv4ToInt(r.end), { message: 'start must not come after end' });
 
 /** A network behind a DHCP relay: requests whose giaddr falls in `subnet` get addresses from `range`. */
 const dhcpPool = z.strictObject({
