@@ -147,15 +147,7 @@ export class Lan {
 
   /** Start a long-running command in a host's namespace; close() ends it by its PID. */
   spawn(host: string, argv: readonly string[]): ResultPromise {
-    const [file, ...args] = argv;
-    const child = execa('ip', ['netns', 'exec', this.host(host).ns, file!, ...args], { reject: false, stdin: 'ignore' });
-    this.children.add(child);
-    if (child.pid !== undefined) livePids.add(child.pid);
-    void child.finally(() => {
-      this.children.delete(child);
-      if (child.pid !== undefined) livePids.delete(child.pid);
-    });
-    return child;
+    return this.spawnIn(this.host(host).ns, argv);
   }
 
   /** End every process started with spawn() and delete every namespace. Safe to call twice. */

@@ -35,12 +35,13 @@ export interface RunningBe {
   stop(): Promise<Result>;
 }
 
-/** Starts `be serve` in the host's namespace and resolves once every `ready` line has been logged. */
+/** Starts `be serve` in the host's namespace (or a namespace of the LAN, by name) and resolves once every `ready` line has been logged. */
 export async function serveBe(lan: Lan, host: string, options: ServeOptions = {}): Promise<RunningBe> {
   const { settings = [], only, args = [], ready = [/"msg":"appliance running/], timeoutMs = 60_000 } = options;
   const config = options.config?.file;
   if (config && options.config?.yaml !== undefined) writeFileSync(config, options.config.yaml);
-  const child = lan.spawn(host, ['node', beMain, ...(config ? ['-c', config] : []), ...settings, 'serve', ...(only ? ['--only', only] : []), ...args]);
+  const ns = lan.hosts.find((h) => h.name === host)?.ns ?? host;
+  const child = lan.spawnIn(ns, ['node', beMain, ...(config ? ['-c', config] : []), ...settings, 'serve', ...(only ? ['--only', only] : []), ...args]);
   const out = new LineWatcher(child.stdout);
   const err = new LineWatcher(child.stderr);
   const stop = async () => {
