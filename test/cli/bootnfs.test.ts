@@ -76,6 +76,8 @@ describe('be bootnfs', () => {
     [['bootnfs', 'head', '--memory', 'lots'], "error: option '--memory <size>' argument 'lots' is invalid"],
     [['bootnfs', 'head', '--host', 'tail'], 'be: unknown host "tail": known hosts are head'],
     [['bootnfs', 'nope', '--host', 'head'], 'be: no boot environment named nope'],
+    // No host is assigned to nope and no --vm: the missing BE is the news, not the missing VM name.
+    [['bootnfs', 'nope'], 'be: no boot environment named nope'],
   ])('refuses %j in one line', async (args, message) => {
     const result = await be([...settings, ...args, '--dry-run']);
     expect(result.exitCode).not.toBe(0);
