@@ -13,6 +13,7 @@ export function register(program: Command): void {
       const be = await (await BeOps.open(config)).mount(name, dir);
       // A running be serve answers root-paths and boot/ from where BEs are mounted now.
       await refreshAppliance(config).catch((err: Error) => process.stderr.write(`be: warning: be serve did not re-read the boot environments: ${err.message}\n`));
-      process.stdout.write(`${name} mounted at ${be.datasets[0]!.path} (${be.datasets.filter((d) => d.path !== null).length} datasets)\n`);
+      const mounted = be.datasets.filter((d) => d.path !== null).length;
+      process.stdout.write(`${name} mounted at ${be.datasets[0]!.path} (${mounted} dataset${mounted === 1 ? '' : 's'})\n`);
     });
 }

@@ -5,7 +5,7 @@
  * later would not be seen inside `ip netns exec`).
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMountTable, zfsMountPoints } from '../../src/be/mounts.js';
@@ -16,8 +16,9 @@ import { NfsServer } from '../be/ganesha.js';
 import { ZfsFuse } from '../be/zfs-fuse.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
+import { serveBe } from '../lan/serve.js';
 
-const peers = needPeers('boot environments on zfs-fuse, exported by nfs-ganesha', ['zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'nfs-ls', 'ip'], { root: true });
+const peers = needPeers('boot environments on zfs-fuse, exported by nfs-ganesha', ['zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'nfs-ls', 'ip', 'udhcpc'], { root: true });
 
 const dir = `/tmp/be-nfs-${process.pid}`;
 const pool = `be${process.pid}`;
@@ -241,6 +242,38 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       const before = statSync(exportsFile);
       expect(await be(['sharenfs', 'files'], net)).toMatchObject({ code: 0, stdout: `files shared: ${exportsFile} unchanged\n` });
       expect(statSync(exportsFile).ino).toBe(before.ino);
+    });
+
+    it('be serve gives a BE mounted after it started its real root-path, without a restart (be mount asks it to look again)', async () => {
+      expect(await be(['create', '-l', 'flat', 'late'])).toMatchObject({ code: 0 });
+      const mac = String((await lan!.run('client', ['cat', '/sys/class/net/eth0/address'])).stdout).trim();
+      const host = ['--set', 'hosts.0.name=pc', '--set', `hosts.0.mac=${mac}`, '--set', 'hosts.0.ip=10.99.5.60', '--set', 'hosts.0.be=late'];
+      const dhcp = [
+        ...net, ...host, '--set', 'dhcp.mode=authoritative', '--set', 'dhcp.interface=eth0', '--set', `server.address=${server}`,
+        '--set', `dhcp.leaseFile=${join(dir, 'dhcp.leases')}`,
+      ];
+      const script = join(dir, 'udhcpc.sh');
+      writeFileSync(script, '#!/bin/sh\necho "event reason=$1 ip=$ip rootpath=$rootpath" >> "$0.out"\nexit 0\n', { mode: 0o755 });
+      const rootPath = async () => {
+        rmSync(`${script}.out`, { force: true });
+        await lan!.run('client', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-O', 'rootpath']);
+        const bound = readFileSync(`${script}.out`, 'utf8').split('\n').find((l) => l.includes('reason=bound')) ?? '';
+        return /rootpath=(\S*)/.exec(bound)?.[1];
+      };
+      const serve = await serveBe(lan!, 'server', { settings: settings(dhcp), only: 'dhcp,control', ready: [/"msg":"dhcp listening"/, /"msg":"appliance running/] });
+      try {
+        const before = await rootPath();
+        expect(before).toBeDefined();
+        expect(before).not.toBe(`${server}:${mountDir}/late`);
+        expect(await be(['mount', 'late'], dhcp)).toEqual({ code: 0, stdout: `late mounted at ${mountDir}/late (1 dataset)\n`, stderr: '' });
+        expect(await rootPath()).toBe(`${server}:${mountDir}/late`);
+        expect(await be(['umount', 'late'], dhcp)).toMatchObject({ code: 0, stderr: '' });
+        expect(await rootPath()).toBe(before);
+        expect(serve.out.lines.some((l) => l.includes('restarting service'))).toBe(false);
+      } finally {
+        await serve.stop();
+      }
+      expect(await be(['destroy', 'late'])).toMatchObject({ code: 0 });
     });
 
     it('umount and destroy are refused while shared or assigned, then work', async () => {
