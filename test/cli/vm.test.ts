@@ -2,9 +2,9 @@
  * The vmtab: `be serve` starts autostart guests and supervises them; `be vm list|start|stop` talk to it
  * over the control socket. bhyve is a stand-in (FreeBSD only) that runs until signalled.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineWatcher } from '../lan/lines.js';
+import { waitFor } from '../lan/wait.js';
 import { BhyveStandIns } from '../services/bhyve/stand-ins.js';
 import { be } from './be.js';
 import { guestFixture } from './guest-fixture.js';
@@ -24,10 +24,6 @@ async function vmList() {
   return JSON.parse(String(result.stdout)) as { vm: string; state: string; boots: number }[];
 }
 
-async function until(predicate: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200 && !(await predicate()); i++) await sleep(50);
-}
-
 describe('be serve runs the vmtab', () => {
   it('starts an autostart guest, stops and starts it on command, and stops it with the appliance', async () => {
     fakes.queue('bhyve', 'hang', 'hang');
@@ -44,7 +40,7 @@ describe('be serve runs the vmtab', () => {
 
       const again = await be([...serveFlags, 'vm', 'start', 'head'], { env: fakes.env });
       expect(again.exitCode).toBe(0);
-      await until(async () => (await vmList())[0]?.state === 'running');
+      await waitFor(async () => (await vmList())[0]?.state === 'running', 'guest head running again', { intervalMs: 50 });
       expect(await vmList()).toMatchObject([{ vm: 'head', state: 'running', boots: 2 }]);
 
       const twice = await be([...serveFlags, 'vm', 'start', 'head']);

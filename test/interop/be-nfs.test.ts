@@ -17,6 +17,7 @@ import { ZfsFuse } from '../be/zfs-fuse.js';
 import { Lan } from '../lan/netns.js';
 import { needPeers } from '../lan/peers.js';
 import { serveBe } from '../lan/serve.js';
+import { waitFor } from '../lan/wait.js';
 
 const peers = needPeers('boot environments on zfs-fuse, exported by nfs-ganesha', ['zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'nfs-ls', 'ip', 'udhcpc'], { root: true });
 
@@ -231,13 +232,17 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       const shared = await be(['sharenfs', 'files'], net);
       expect(shared).toMatchObject({ code: 0, stdout: `files shared: ${exportsFile} rewritten, NFS server reloaded\n` });
       const path = join(dir, 'nas');
+      // ganesha takes a moment after SIGHUP to serve the new export.
       let last = '';
-      for (let i = 0; i < 50; i++) {
-        const r = await inClient(['nfshandle', path, '--server', server, '--json']);
-        last = String(r.stderr);
-        if (r.exitCode === 0) break;
-        await new Promise((res) => setTimeout(res, 200));
-      }
+      await waitFor(
+        async () => {
+          const r = await inClient(['nfshandle', path, '--server', server, '--json']);
+          last = String(r.stderr);
+          return r.exitCode === 0;
+        },
+        `ganesha serving ${path}`,
+        { timeoutMs: 10_000, intervalMs: 200, message: () => `ganesha never served ${path}: ${last}` },
+      );
       expect(last).toBe('');
       const before = statSync(exportsFile);
       expect(await be(['sharenfs', 'files'], net)).toMatchObject({ code: 0, stdout: `files shared: ${exportsFile} unchanged\n` });

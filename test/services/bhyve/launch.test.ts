@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { bhyveArgv, bhyveloadArgv, validateGuest, type GuestSpec } from '../../../src/bhyve/guest.js';
 import { runGuest } from '../../../services/bhyve/launch.js';
 import { createLogger } from '../../../services/log.js';
 import { BhyveStandIns, isRunning } from './stand-ins.js';
+import { waitFor } from '../../lan/wait.js';
 
 const fakes = new BhyveStandIns();
 afterAll(() => fakes.remove());
@@ -64,7 +64,7 @@ describe('the bhyve launch loop (against stand-ins for FreeBSD tools)', () => {
     fakes.queue('bhyve', 'hang');
     const controller = new AbortController();
     const running = runGuest(spec, { log, env: fakes.env, signal: controller.signal });
-    while (!isRunning(fakes, 'bhyve')) await sleep(20);
+    await waitFor(() => isRunning(fakes, 'bhyve'), 'the bhyve stand-in running', { intervalMs: 20 });
     controller.abort();
     expect(await running).toEqual({ outcome: 'stopped', status: undefined, boots: 1 });
     expect(fakes.calls()).toEqual([destroy, load, run, destroy]);
