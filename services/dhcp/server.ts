@@ -29,6 +29,7 @@ import { BeError } from '../../src/errors.js';
 import { ipv4ToInt } from '../../src/net.js';
 import type { Logger } from '../log.js';
 import { bindUdp } from '../udp.js';
+import { leaseKeyFor } from '../../src/dhcp/identity.js';
 import { Journal } from './journal.js';
 import { inSubnet, type Subnet } from './network.js';
 
@@ -397,11 +398,18 @@ export class DhcpServer {
     const table = pool.table;
     const host = this.hostOf(info);
     const now = this.now();
+    // One machine, several voices (firmware with option 61, a FreeBSD loader without): src/dhcp/identity.ts.
+    const client = leaseKeyFor(table, info, now, host?.ip);
+    if (client !== info.clientKey) {
+      log.debug({ client: info.clientKey, as: client }, 'same MAC, one side without option 61: one client (its lease is taken over)');
+      info = { ...info, clientKey: client };
+    }
     switch (info.messageType) {
       case MessageType.DISCOVER: {
         const ip = this.chooseAddress(pool, info, host, now);
         if (ip === undefined) {
-          this.warnExhausted(pool, log);
+          if (host?.ip) this.warnReservationRefused(pool, host, info, now, log);
+          else this.warnExhausted(pool, log);
           return;
         }
         table.offer(info.clientKey, ip, now);
@@ -508,7 +516,8 @@ export class DhcpServer {
     const boot = this.boot(info, host);
     log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
     this.send(this.reply(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
-    if (boot.boot) this.options.onBootAck?.({ kind: info.kind, mac: info.mac, ip, host: host?.name, file: boot.file, rootPath: boot.rootPath });
+    // A renewal is a running system keeping its address, not a step of a boot.
+    if (boot.boot && state !== 'renewing') this.options.onBootAck?.({ kind: info.kind, mac: info.mac, ip, host: host?.name, file: boot.file, rootPath: boot.rootPath });
   }
 
   private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
@@ -519,6 +528,21 @@ export class DhcpServer {
     this.finishReply(reply, packet, info);
     if (packet.giaddr !== '0.0.0.0') reply.flags |= FLAG_BROADCAST; // §4.3.2: the relay must broadcast a NAK
     this.send(reply, packet, true);
+  }
+
+  /** Why a host did not get its reservation: never "pool exhausted", which sends the reader the wrong way. */
+  private warnReservationRefused(pool: Pool, host: DhcpHost, info: RequestInfo, now: number, log: RequestLog): void {
+    const ip = host.ip!;
+    if (!inSubnet(ip, pool.subnet)) {
+      log.warn({ ip, host: host.name, giaddr: info.relay?.giaddr }, `reserved address ${ip} of ${host.name} is not on the network this request came from: no offer`);
+      return;
+    }
+    const holder = pool.table.holderOf(ip, now);
+    if (holder) {
+      log.warn({ ip, host: host.name, holder: holder.client, holderMac: holder.mac }, `reserved address ${ip} of ${host.name} is bound to another client (${holder.mac ?? holder.client}) until its lease ends: no offer`);
+      return;
+    }
+    log.warn({ ip, host: host.name }, `reserved address ${ip} of ${host.name} is quarantined (DECLINE) or offered to another client: no offer`);
   }
 
   private warnExhausted(pool: Pool, log: RequestLog): void {

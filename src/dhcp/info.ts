@@ -8,7 +8,7 @@ import { Code } from './options.js';
 
 /** Who sent the request, as far as the options tell. */
 export type ClientKind =
-  | 'freebsd-loader' // pxeboot / loader.efi running their own DHCP (stand/libsa/bootp.c)
+  | 'freebsd-loader' // pxeboot / loader.efi running their own DHCP (stand/libsa/bootp.c): user class FreeBSD, or a bare "PXEClient" without option 93
   | 'ipxe' // iPXE: option 175 or user class "iPXE"
   | 'pxe' // other PXE firmware: option 60 starts with "PXEClient"
   | 'http' // UEFI HTTP boot: option 60 starts with "HTTPClient"
@@ -74,12 +74,16 @@ export function requestInfo(packet: DhcpPacket): RequestInfo {
   // iPXE sends its user class as a plain string; match by substring (FREEBSD.md, firmware facts).
   const ipxe = getRaw(packet, Code.ipxe) !== undefined || userClasses.some((u) => u.includes('iPXE'));
   const pxe = vendorClass?.startsWith('PXEClient') ?? false;
+  const archList = getOption(packet, 'clientArch');
+  // PXE firmware sends "PXEClient:Arch:xxxxx:UNDI:yyyzzz" and option 93 (PXE 2.1, RFC 4578); FreeBSD's
+  // loaders send a bare "PXEClient", 12.2 with user class FreeBSD, 10.1's pxeboot with nothing else
+  // (../../../shared/freebsd/RECIPES.md).
+  const freebsdLoader = pxe && (userClasses.includes('FreeBSD') || (vendorClass === 'PXEClient' && archList === undefined && !ipxe));
   let kind: ClientKind = 'plain';
   if (vendorClass?.startsWith('HTTPClient')) kind = 'http';
-  else if (pxe && userClasses.includes('FreeBSD')) kind = 'freebsd-loader';
+  else if (freebsdLoader) kind = 'freebsd-loader';
   else if (ipxe) kind = 'ipxe';
   else if (pxe) kind = 'pxe';
-  const archList = getOption(packet, 'clientArch');
   return {
     mac,
     clientKey,

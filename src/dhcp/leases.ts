@@ -59,6 +59,8 @@ export const OFFER_HOLD_MS = 30_000;
 export class LeaseTable {
   private readonly byIp = new Map<number, Lease>();
   private readonly byClient = new Map<string, Lease>();
+  /** The latest lease of each hardware address: how a PXE chain's voices find each other (src/dhcp/identity.ts). */
+  private readonly byMac = new Map<string, Lease>();
   private readonly offers = new Map<string, { ip: number; expires: number }>();
   private readonly offeredIp = new Map<number, string>();
   private readonly declined = new Map<number, number>();
@@ -100,6 +102,7 @@ export class LeaseTable {
         const lease: Lease = { ip: record.ip, client: record.client, mac: record.mac, host: record.host, expires: record.expires * 1000, state: 'bound' };
         this.byIp.set(n, lease);
         this.byClient.set(record.client, lease);
+        if (record.mac !== undefined) this.byMac.set(record.mac, lease);
         this.declined.delete(n);
         this.clearOffer(record.client);
         break;
@@ -114,6 +117,7 @@ export class LeaseTable {
         if (lease) {
           this.byIp.delete(n);
           if (this.byClient.get(lease.client) === lease) this.byClient.delete(lease.client);
+          if (lease.mac !== undefined && this.byMac.get(lease.mac) === lease) this.byMac.delete(lease.mac);
         }
         this.declined.set(n, record.until * 1000);
         break;
@@ -124,6 +128,22 @@ export class LeaseTable {
   private dropIp(n: number, client: string): void {
     const lease = this.byIp.get(n);
     if (lease && lease.client === client) this.byIp.delete(n);
+  }
+
+  /** The latest lease bound to this hardware address (any client key, any state). */
+  leaseOfMac(mac: string): Lease | undefined {
+    const lease = this.byMac.get(mac);
+    return lease && this.byIp.get(toInt(lease.ip)) === lease ? lease : undefined;
+  }
+
+  /** Whoever holds or last held `ip` (bound, released or expired). */
+  leaseAt(ip: string): Lease | undefined {
+    return this.byIp.get(toInt(ip));
+  }
+
+  /** Whether the client has an offer that has not timed out. */
+  hasOffer(client: string, now: number): boolean {
+    return this.offerOf(client, now) !== undefined;
   }
 
   /** The lease a client holds or last held (bound or released, possibly expired). */

@@ -101,10 +101,14 @@ function join(prefix: string, file: string): string {
  * | FreeBSD loader (PXEClient + user class FreeBSD) | root-path + loader variables, no boot file |
  * | iPXE with a script configured | the script |
  * | iPXE without, or other PXE firmware | the arch's loader from the environment (no arch: BIOS) |
+ * | anything else from a host in hosts[] (10.1's loader.efi sends only option 53) | root-path, siaddr and loader variables |
  * | anything else (an OS, an initramfs) | root-path when it asks for option 17 |
  *
- * Root-path is added whenever the client asks for option 17. We never hand out an iPXE binary, so
- * iPXE can never be sent itself again (the loop-break holds by construction).
+ * Root-path is added whenever the client asks for option 17. A host in hosts[] with a boot
+ * environment is a PXE chain (firmware, then a loader, then a kernel), and older loaders neither say
+ * who they are nor ask: every answer to it carries the root-path and its loader variables unasked, as
+ * dnsmasq's dhcp-option-force does; firmware ignores both. We never hand out an iPXE binary, so iPXE
+ * can never be sent itself again (the loop-break holds by construction).
  */
 export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: BootEnvironment | undefined, settings: PolicySettings): BootAnswer {
   const none = (reason: string): BootAnswer => ({ reason, boot: false, loaderOptions: [] });
@@ -113,7 +117,10 @@ export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: B
   const server = settings.serverAddress;
   const rootPath = `${server}:${env.nfsPath}`;
   const wantsRoot = info.parameterList.includes(17);
-  const withRoot = (answer: BootAnswer): BootAnswer => (wantsRoot && answer.rootPath === undefined ? { ...answer, rootPath } : answer);
+  const chain = host !== undefined;
+  const variables = loaderOptions(host?.loaderEnv ?? {});
+  const withRoot = (answer: BootAnswer): BootAnswer =>
+    chain ? { ...answer, rootPath, loaderOptions: variables } : wantsRoot && answer.rootPath === undefined ? { ...answer, rootPath } : answer;
   const archEntry = archTable.find((a) => a.arch === (info.arch ?? 0));
 
   switch (info.kind) {
@@ -130,7 +137,7 @@ export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: B
         nextServer: server,
         rootPath,
         vendorClass: 'PXEClient',
-        loaderOptions: loaderOptions(host?.loaderEnv ?? {}),
+        loaderOptions: variables,
       };
     case 'ipxe':
       if (host?.ipxeScript) {
@@ -149,6 +156,7 @@ export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: B
       });
     }
     case 'plain':
+      if (chain) return { reason: `host ${host.name}: root-path of ${env.name}, unasked`, boot: true, nextServer: server, rootPath, loaderOptions: variables };
       return wantsRoot ? { reason: `asks for root-path: ${env.name}`, boot: true, rootPath, loaderOptions: [] } : none('not a boot client');
   }
 }

@@ -8,6 +8,7 @@ import { DhcpServer, dhcpBindError, type DhcpHost, type DhcpServerOptions } from
 import { subnetOf } from '../../../services/dhcp/network.js';
 import { LogCapture, macBytes, request, TestClient } from './helpers.js';
 
+const ascii = (text: string) => new TextEncoder().encode(text);
 const rfc3004 = (...items: string[]) => Uint8Array.from(items.flatMap((i) => [i.length, ...new TextEncoder().encode(i)]));
 const env = { name: 'head', tftpPrefix: 'head/', nfsPath: '/var/db/be/envs/head' };
 
@@ -228,6 +229,40 @@ describe('reservations, DECLINE, RELEASE, INFORM, exhaustion', () => {
     const freed = request(MessageType.DISCOVER, macBytes(16));
     setOption(freed, 'requestedAddress', '127.0.0.50');
     expect((await client.exchange(freed, server.port)).yiaddr).toBe('127.0.0.50');
+  });
+
+  it('a PXE chain is one client: firmware with option 61, then a loader without, get one address (reserved or not)', async () => {
+    await startServer();
+    const firmware = (p: DhcpPacket) => {
+      setRaw(p, 61, Uint8Array.of(1, 0x52, 0x54, 0x00, 0xbe, 0x01, 0x07));
+      setOption(p, 'vendorClass', 'PXEClient:Arch:00000:UNDI:002001');
+      setOption(p, 'clientArch', [0]);
+    };
+    const loader = (p: DhcpPacket) => setOption(p, 'vendorClass', 'PXEClient'); // 10.1's pxeboot: 53 and 60 only
+    const first = await lease(macBytes(7), firmware);
+    const second = await lease(macBytes(7), loader);
+    expect(second.yiaddr).toBe(first.yiaddr);
+    expect(getOption(second, 'rootPath')).toBe('127.0.0.1:/var/db/be/envs/head');
+    // The reserved host: the reservation belongs to the MAC, whichever voice asks.
+    const reservedFirmware = await lease(macBytes(0x32), (p) => setRaw(p, 61, Uint8Array.of(1, 0x52, 0x54, 0x00, 0xbe, 0x01, 0x32)));
+    const reservedLoader = await lease(macBytes(0x32), loader);
+    expect([reservedFirmware.yiaddr, reservedLoader.yiaddr]).toEqual(['127.0.0.50', '127.0.0.50']);
+    expect(server.table.leases().filter((l) => l.mac === '52:54:00:be:01:32')).toHaveLength(1);
+    // Two operating systems on one MAC that both send option 61 stay two clients (RFC 2131 §4.2).
+    const one = await lease(macBytes(9), (p) => setRaw(p, 61, ascii('os-one')));
+    const two = await lease(macBytes(9), (p) => setRaw(p, 61, ascii('os-two')));
+    expect(two.yiaddr).not.toBe(one.yiaddr);
+  });
+
+  it('says why a reserved host gets no offer instead of calling it pool exhaustion', async () => {
+    await startServer();
+    // Someone else holds the reserved address (a lease from before the reservation, replayed).
+    const squatter = await lease(macBytes(15), (p) => setOption(p, 'requestedAddress', '127.0.0.100'));
+    expect(squatter.yiaddr).toBe('127.0.0.100');
+    server.setHosts([{ name: 'reserved', mac: '52:54:00:be:01:32', ip: '127.0.0.100', env }], undefined);
+    expect(await client.silent(request(MessageType.DISCOVER, macBytes(0x32)), server.port)).toEqual([]);
+    expect(logs.messages()).toContain('reserved address 127.0.0.100 of reserved is bound to another client (52:54:00:be:01:0f) until its lease ends: no offer');
+    expect(logs.messages().some((m) => m.includes('exhausted'))).toBe(false);
   });
 
   it('DECLINE quarantines the address: the next client gets another', async () => {

@@ -42,6 +42,9 @@ describe('requestInfo reads a request once', () => {
 
   const cases: [string, Shape, ClientKind][] = [
     ['FreeBSD loader', loaderShape, 'freebsd-loader'],
+    ["10.1's pxeboot: a bare PXEClient, no option 93, nothing else", { vendorClass: 'PXEClient' }, 'freebsd-loader'],
+    ['PXE firmware without option 93 (it says :Arch: in option 60)', { vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }, 'pxe'],
+    ["10.1's loader.efi: option 53 only", {}, 'plain'],
     ['iPXE by plain user class', { vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClass: ascii('iPXE'), arch: 0 }, 'ipxe'],
     ['iPXE by option 175', { vendorClass: 'PXEClient:Arch:00007', ipxe175: true, arch: 7 }, 'ipxe'],
     ['PXE firmware', { vendorClass: 'PXEClient:Arch:00007:UNDI:003016', arch: 7 }, 'pxe'],
@@ -78,8 +81,20 @@ describe('decideBoot: the table', () => {
   const ipxeHost: BootHost = { name: 'm2', ipxeScript: 'scripts/m2.ipxe' };
 
   const rows: [string, Shape, BootHost | undefined, BootEnvironment | undefined, Partial<PolicySettings>, Record<string, unknown>][] = [
-    ['BIOS PXE → pxeboot', { vendorClass: 'PXEClient:Arch:00000', arch: 0 }, host, env, {}, { boot: true, file: 'head/boot/pxeboot', nextServer: '10.99.0.1', vendorClass: 'PXEClient', rootPath: undefined }],
-    ['PXE with no option 93 is BIOS', { vendorClass: 'PXEClient' }, host, env, {}, { file: 'head/boot/pxeboot' }],
+    ['BIOS PXE of a host → pxeboot, with its root-path and variables unasked (one PXE chain)', { vendorClass: 'PXEClient:Arch:00000', arch: 0 }, host, env, {}, {
+      boot: true, file: 'head/boot/pxeboot', nextServer: '10.99.0.1', vendorClass: 'PXEClient', rootPath: '10.99.0.1:/var/db/be/envs/head',
+      loaderOptions: [{ code: 250, text: 'vfs.root.mountfrom=nfs:' }, { code: 251, text: 'boot.nfsroot.options=nfsv3' }],
+    }],
+    ['BIOS PXE of an unknown host (bootUnknown) → pxeboot, no root-path unasked', { vendorClass: 'PXEClient:Arch:00000', arch: 0 }, undefined, env, { bootUnknown: true }, { boot: true, file: 'head/boot/pxeboot', rootPath: undefined, loaderOptions: [] }],
+    ['PXE with no option 93 is BIOS', { vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }, host, env, {}, { file: 'head/boot/pxeboot' }],
+    ["10.1 pxeboot (53, 60 PXEClient only) → root-path and loader variables, no file", { vendorClass: 'PXEClient' }, host, env, {}, {
+      boot: true, file: undefined, nextServer: '10.99.0.1', rootPath: '10.99.0.1:/var/db/be/envs/head',
+      loaderOptions: [{ code: 250, text: 'vfs.root.mountfrom=nfs:' }, { code: 251, text: 'boot.nfsroot.options=nfsv3' }],
+    }],
+    ["10.1 loader.efi of a host (option 53 only) → root-path, siaddr and loader variables", {}, host, env, {}, {
+      boot: true, file: undefined, nextServer: '10.99.0.1', rootPath: '10.99.0.1:/var/db/be/envs/head',
+      loaderOptions: [{ code: 250, text: 'vfs.root.mountfrom=nfs:' }, { code: 251, text: 'boot.nfsroot.options=nfsv3' }],
+    }],
     ['UEFI x64 (7) → loader.efi', { vendorClass: 'PXEClient:Arch:00007', arch: 7 }, host, env, {}, { file: 'head/boot/loader.efi' }],
     ['UEFI x64 (9, RFC 4578 erratum) → loader.efi', { vendorClass: 'PXEClient:Arch:00009', arch: 9 }, host, env, {}, { file: 'head/boot/loader.efi' }],
     ['ARM64 (11) → the arm64 loader', { vendorClass: 'PXEClient:Arch:00011', arch: 11 }, host, env, {}, { file: 'head/boot/loader.efi', reason: expect.stringContaining('ARM64') }],
@@ -96,7 +111,7 @@ describe('decideBoot: the table', () => {
     ['HTTP boot without httpBaseUrl → nothing', { vendorClass: 'HTTPClient:Arch:00016', arch: 16 }, host, env, {}, { boot: false }],
     ['HTTP boot → URL + HTTPClient', { vendorClass: 'HTTPClient:Arch:00016', arch: 16 }, host, env, { httpBaseUrl: 'http://10.99.0.1/be/' }, { boot: true, file: 'http://10.99.0.1/be/head/boot/loader.efi', vendorClass: 'HTTPClient' }],
     ['initramfs asking for 17 → root-path only', { params: [1, 3, 17] }, host, env, {}, { boot: true, file: undefined, rootPath: '10.99.0.1:/var/db/be/envs/head' }],
-    ['plain client not asking → nothing', { params: [1, 3] }, host, env, {}, { boot: false }],
+    ['plain client of an unknown host (bootUnknown), not asking → nothing', { params: [1, 3] }, undefined, env, { bootUnknown: true }, { boot: false }],
     ['unknown host, bootUnknown false → nothing', { vendorClass: 'PXEClient', arch: 0 }, undefined, env, {}, { boot: false, reason: expect.stringContaining('bootUnknown') }],
     ['unknown host, bootUnknown true → boots the default BE', { vendorClass: 'PXEClient', arch: 0 }, undefined, env, { bootUnknown: true }, { boot: true, file: 'head/boot/pxeboot' }],
     ['host without a boot environment → nothing', loaderShape, host, undefined, {}, { boot: false }],
