@@ -15,7 +15,7 @@
  * copies of the FUSE mounts, so the daemons stop first; see test/interop/be-nfs.test.ts), then the files.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ZfsFuse } from '../be/zfs-fuse.js';
@@ -25,6 +25,7 @@ import { Lan } from '../lan/netns.js';
 import { serveBe } from '../lan/serve.js';
 import { NfsServer } from '../be/ganesha.js';
 import { beMain } from '../cli/be.js';
+import { packageRoot } from '../../services/config.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
 
 export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dnsmasq', 'qemu-system-x86_64', 'apt-get', 'dpkg', 'cpio', 'gzip', 'xz'];
@@ -32,6 +33,10 @@ export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcb
 export { beMain };
 
 export type Firmware = 'bios' | 'uefi';
+
+/** The real FreeBSD boot files kept as test fixtures (../shared/freebsd/README.md). */
+export const freebsdFixtures = join(packageRoot(), '..', 'shared', 'freebsd');
+export type FreebsdRelease = '12.2' | '10.1';
 
 export const ovmfCode = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const ovmfVars = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -212,6 +217,34 @@ export class PxeLab {
     return steps;
   }
 
+  /**
+   * A boot environment holding a real FreeBSD release's /boot (../shared/freebsd: pxeboot, loader.efi,
+   * their scripts, FreeBSD's COPYRIGHT beside them) and the probe scripts that make the loader print
+   * `BEPROBE name=value` lines on the serial console, try the (missing) kernel and reboot. Made the
+   * operator's way: be create, be mount, be sharenfs --fstab, be sharepxe; then ganesha is restarted.
+   */
+  async addFreebsdEnvironment(name: string, release: FreebsdRelease) {
+    const steps: Record<string, { code: number | undefined; stdout: string; stderr: string }> = {};
+    const step = async (label: string, args: string[]) => {
+      const result = await this.beCommand(args);
+      steps[label] = result;
+      if (result.code !== 0) throw new Error(`be ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    };
+    await step('create', ['create', '-l', 'freebsd', name]);
+    await step('mount', ['mount', name]);
+    const boot = join(this.beDirOf(name), 'boot');
+    cpSync(join(freebsdFixtures, `${release}-RELEASE`, 'boot'), boot, { recursive: true });
+    copyFileSync(join(freebsdFixtures, 'COPYRIGHT'), join(boot, 'COPYRIGHT'));
+    const probe = join(freebsdFixtures, 'probe', release);
+    copyFileSync(join(probe, 'loader.conf'), join(boot, 'loader.conf'));
+    if (release === '12.2') copyFileSync(join(probe, 'local.lua'), join(boot, 'lua', 'local.lua'));
+    else copyFileSync(join(probe, 'loader.rc'), join(boot, 'loader.rc'));
+    await step('sharenfs', ['sharenfs', name, '--fstab', '--server', this.server]);
+    await step('sharepxe', ['sharepxe', name]);
+    await this.startGanesha();
+    return steps;
+  }
+
   /** dnsmasq as nothing but an IPv6 router: ra-only on a ULA prefix; DNS off (--port=0), no DHCPv4 range. */
   private async startIpv6Router(): Promise<void> {
     const prefix = `fd99:${this.subnet.split('.')[2]}::`;
@@ -260,7 +293,10 @@ export class PxeLab {
    * `source: 'catalogue'`: be's own per-host boot environments (be.backend zfs, the BE made PXE-bootable
    * by `be sharepxe`, root-path from where it is mounted, only its boot/ served; tftp.root an empty default).
    */
-  async startBe(be = 'head', options: { source?: 'root' | 'catalogue'; services?: string; extra?: string[] } = {}): Promise<void> {
+  async startBe(
+    be = 'head',
+    options: { source?: 'root' | 'catalogue'; services?: string; extra?: string[]; host?: { ip?: string; loaderEnv?: Record<string, string> } } = {},
+  ): Promise<void> {
     await this.stopDhcpServer();
     const catalogue = options.source === 'catalogue';
     const defaultRoot = join(this.dir, 'tftp-default');
@@ -279,7 +315,7 @@ hosts:
   - name: vm
     mac: ${this.mac}
     be: ${be}
-`;
+${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderEnv ? `    loaderEnv: ${JSON.stringify(options.host.loaderEnv)}\n` : ''}`;
     rmSync(join(this.dir, 'be.leases'), { force: true });
     const { child, out } = await serveBe(this.lan, 'server', {
       config: { file: this.beConfig, yaml },
@@ -326,16 +362,19 @@ hosts:
    * Powers on QEMU (TCG, e1000 on the tap, network boot first) and waits until the guest powers off,
    * QEMU exits, or timeoutMs passes (then QEMU is killed by its PID).
    */
-  async boot(firmware: Firmware, timeoutMs = 150_000): Promise<BootResult> {
+  async boot(firmware: Firmware, timeoutMs = 150_000, options: { memoryMb?: number; serialConsole?: boolean } = {}): Promise<BootResult> {
     const tag = `${firmware}-${randomBytes(3).toString('hex')}`;
     const serial = join(this.dir, `serial-${tag}.log`);
     const args = ['-accel', 'tcg', '-boot', 'n', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', `file:${serial}`,
       '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', `e1000,netdev=n0,mac=${this.mac},bootindex=1`];
-    if (firmware === 'bios') args.push('-m', '256');
-    else {
+    if (firmware === 'bios') {
+      args.push('-m', String(options.memoryMb ?? 256));
+      // SeaBIOS copies the text console (iPXE, BTX, the loader before it switches to comconsole) to COM1 (RECIPES.md).
+      if (options.serialConsole) args.push('-fw_cfg', `name=etc/sercon-port,file=${join(freebsdFixtures, 'probe', 'sercon-port.bin')}`);
+    } else {
       const vars = join(this.dir, `vars-${tag}.fd`);
       copyFileSync(ovmfVars, vars);
-      args.push('-machine', 'q35', '-m', '512',
+      args.push('-machine', 'q35', '-m', String(options.memoryMb ?? 512),
         '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
     }
     const started = performance.now();
