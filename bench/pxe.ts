@@ -5,8 +5,13 @@
  * one run on one lab: same files, same QEMU command, same NFS server. Time is from QEMU's start to the
  * nested-dataset marker on the serial console. Target: be <= 1.0x dnsmasq.
  *
+ * Then the real FreeBSD 12.2 pxeboot (../shared/freebsd) from a BE made with be create and be sharepxe:
+ * QEMU's start to the loader's attempt to load the kernel (there is none), be and dnsmasq serving the
+ * same BE, alternated in the same way. Target: be <= 1.0x dnsmasq.
+ *
  * BENCH_PXE_ROUNDS (default 5) boots per server (TCG boot times swing with the machine's load: the median
- * and the minimum of several boots mean more than one). Needs root and the peers of test/e2e (npm run peers).
+ * and the minimum of several boots mean more than one); BENCH_PXE_ONLY=linux or freebsd runs one part.
+ * Needs root and the peers of test/e2e (npm run peers).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +22,7 @@ import { LineWatcher } from '../test/lan/lines.js';
 import { machine, median, writeSection } from './results.js';
 
 const rounds = Number(process.env.BENCH_PXE_ROUNDS ?? 5);
+const only = process.env.BENCH_PXE_ONLY;
 type ServerName = 'dnsmasq' | 'be';
 
 interface Phases {
@@ -54,6 +60,8 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   try {
     await lab.start();
+    if (only !== 'linux') await freebsdLoader(lab);
+    if (only === 'freebsd') return;
     // One boot from each server first, not counted: the first boot after the lab starts is slower for
     // whichever server serves it (cold page cache for the kernel image, QEMU's first start).
     for (const server of ['dnsmasq', 'be'] as const) {
@@ -88,7 +96,7 @@ async function main(): Promise<void> {
     await lab.close();
     rmSync(captures, { recursive: true, force: true });
   }
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  if (only === 'freebsd') return;
   const row = (name: ServerName) => {
     const t = times[name];
     const p = phaseTimes[name];
@@ -117,6 +125,58 @@ vmlinuz over TFTP in lockstep (blksize 1432, no windowsize), i.e. the server's p
 One uncounted boot per server comes first.
 Guest: ${lab.guest.packages.join(', ')}.`;
   writeSection('PXE boot', body);
+  process.stdout.write(`${body}\n`);
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * FreeBSD 12.2's real pxeboot, BIOS: iPXE's DHCP and TFTP fetch of pxeboot, then the loader's own
+ * DHCP, its NFS reads of loader.conf and the Lua scripts (from nfs-ganesha, the same for both), up to
+ * the probe's "trying the stock kernel load" line on the serial console.
+ */
+async function freebsdLoader(lab: PxeLab): Promise<void> {
+  const loadBefore = loadavg()[0]!;
+  await lab.addFreebsdEnvironment('r122', '12.2');
+  const times: Record<ServerName, number[]> = { dnsmasq: [], be: [] };
+  const bootOnce = async (server: ServerName): Promise<number> => {
+    if (server === 'dnsmasq') await lab.startDnsmasq('r122');
+    else await lab.startBe('r122', { source: 'catalogue' });
+    const result = await lab.boot('bios', 180_000, { memoryMb: 512, serialConsole: true });
+    await lab.stopDhcpServer();
+    const reached = result.timeline.find((l) => l.line.includes('BEPROBE trying the stock kernel load'));
+    if (!reached) throw new Error(`${server}: the 12.2 loader did not reach the kernel (timed out: ${result.timedOut}); console tail:\n${result.console.slice(-2000)}`);
+    return reached.ms;
+  };
+  for (const server of ['dnsmasq', 'be'] as const) await bootOnce(server); // uncounted, as above
+  for (let round = 0; round < rounds; round++) {
+    const order: ServerName[] = round % 2 === 0 ? ['dnsmasq', 'be'] : ['be', 'dnsmasq'];
+    for (const server of order) {
+      const ms = await bootOnce(server);
+      times[server].push(ms);
+      process.stdout.write(`pxe: FreeBSD 12.2 round ${round + 1} ${server}: ${s(ms)}\n`);
+    }
+  }
+  const row = (name: ServerName) => {
+    const t = times[name];
+    return `| ${name === 'be' ? '`be serve`' : 'dnsmasq'} | ${s(median(t))} | ${s(Math.min(...t))} | ${s(Math.max(...t))} | ${t.map(s).join(', ')} |`;
+  };
+  const ratio = median(times.be) / median(times.dnsmasq);
+  const body = `Wall time from QEMU start to the real FreeBSD 12.2-RELEASE pxeboot's attempt to load the kernel
+(the probe's line on the serial console; there is no kernel here), BIOS, QEMU TCG, e1000 with Debian's
+iPXE. The BE was made with \`be create -l freebsd\`, holds 12.2's /boot, and is shared by \`be sharenfs\`
+(nfs-ganesha, the same for both) and \`be sharepxe\`. DHCP + TFTP by dnsmasq (root-path option for the BE)
+or by \`be serve\`, alternated, ${rounds} boots each, one uncounted boot per server first. The loader's own
+DHCP, then its NFS reads (loader.conf, the Lua scripts) come after the firmware's DHCP and TFTP.
+Machine: ${machine()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.
+
+| server | median | min | max | boots |
+| --- | --- | --- | --- | --- |
+${row('dnsmasq')}
+${row('be')}
+
+be / dnsmasq (medians): ${ratio.toFixed(2)}x (target <= 1.0x).`;
+  writeSection('PXE boot, FreeBSD 12.2 pxeboot', body);
   process.stdout.write(`${body}\n`);
 }
 
