@@ -1,0 +1,51 @@
+/**
+ * Proxy mode (PXE spec proxyDHCP): the LAN's DHCP server gives the addresses, we add only the boot
+ * information, and only for PXE clients, on port 67 and on the PXE boot server port (4011).
+ */
+import type { RemoteInfo } from 'node:dgram';
+import type { RequestInfo } from '../../src/dhcp/info.js';
+import { type DhcpPacket, getRaw, MessageType, messageTypeName, setRaw } from '../../src/dhcp/packet.js';
+import type { HandlerContext, RequestHandler, RequestLog } from './handler.js';
+
+const PXE_VENDOR_OPTIONS = Uint8Array.of(
+  6, 1, 8, // PXE_DISCOVERY_CONTROL: bit 3, boot from the file name in this offer without boot server discovery
+  255,
+);
+
+export class ProxyHandler implements RequestHandler {
+  constructor(private readonly ctx: HandlerContext) {}
+
+  async handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, rinfo: RemoteInfo, viaProxyPort: boolean): Promise<void> {
+    const ctx = this.ctx;
+    // Only PXE clients; an ordinary client is the LAN's DHCP server's business.
+    if (info.kind === 'plain') return;
+    const type = info.messageType;
+    if (!viaProxyPort) {
+      // On 67: OFFER to a DISCOVER; ACK a REQUEST only when it names us. A REQUEST for the real server's
+      // address (or an INIT-REBOOT naming nobody) is the real server's: an ACK with no address would confuse the client.
+      if (type === MessageType.REQUEST && info.serverId !== ctx.serverAddress) return;
+      if (type !== MessageType.DISCOVER && type !== MessageType.REQUEST) return;
+    } else if (type !== MessageType.REQUEST && type !== MessageType.INFORM) {
+      return;
+    }
+    const host = ctx.hostOf(info);
+    const boot = ctx.boot(info, host);
+    if (!boot.boot) {
+      log.debug({ why: boot.reason }, 'proxyDHCP: no boot information for this client: silent');
+      return;
+    }
+    const replyType = type === MessageType.DISCOVER ? MessageType.OFFER : MessageType.ACK;
+    const reply = ctx.replies.build(packet, info, replyType, '0.0.0.0', boot, false, undefined);
+    if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
+    log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
+    if (replyType === MessageType.ACK) {
+      ctx.onBootAck?.({ kind: info.kind, mac: info.mac, ip: undefined, host: host?.name, file: boot.file, rootPath: boot.rootPath });
+    }
+    if (viaProxyPort) {
+      // PXE spec: the boot server answers the client where it asked from (it has an address by now).
+      ctx.replies.sendFromProxyPort(reply, packet, rinfo.address, rinfo.port);
+    } else {
+      ctx.replies.send(reply, packet);
+    }
+  }
+}
