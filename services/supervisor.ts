@@ -87,7 +87,7 @@ export class Supervisor {
 
   /** Apply a new configuration: keep unchanged services, restart changed ones, start or stop the rest. */
   async reload(config: Config): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping !== undefined) return;
     const wanted = this.wanted(config);
     // Refuse first, before anything changes, what a running service cannot take without a restart.
     for (const kind of wanted) {
@@ -152,7 +152,7 @@ export class Supervisor {
   }
 
   private fail(err: Error): void {
-    if (this.stopping) return;
+    if (this.stopping !== undefined) return;
     this.log.error({ err: err.message }, 'stopping the appliance after a failure');
     this.stopping = this.closeAll().then(() => this.settle(err));
   }

@@ -82,6 +82,7 @@ run_rc_command() {
     await new LineWatcher(sleeper.stdout).next(/ready/);
     const pidfile = join(dir, 'child.pid');
     writeFileSync(pidfile, `${sleeper.pid}\n`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     const script2 = readFileSync(script, 'utf8').replace('child_pidfile="/var/run/${name}_child.pid"', `child_pidfile="${pidfile}"`);
     writeFileSync(script, script2);
     const result = await rc('reload', '');

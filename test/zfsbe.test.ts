@@ -61,6 +61,7 @@ describe.skipIf(peers.skip)('rc.d/zfsbe on zfs-fuse datasets', () => {
     await z(['create', '-o', 'canmount=noauto', '-o', 'mountpoint=none', `${be}/unmounted`]);
     await z(['create', '-o', `mountpoint=${premounted}`, `${be}/var/db`]); // canmount=on: mounted already
 
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     writeFileSync(join(dir, 'rc.subr'), 'load_rc_config() { :; }\nrun_rc_command() { case "$1" in start) eval "${start_cmd}" ;; esac; }\n');
     writeFileSync(script, readFileSync(new URL('../rc.d/zfsbe', import.meta.url), 'utf8').replace('. /etc/rc.subr', `. "${dir}/rc.subr"`));
     writeFileSync(

@@ -106,7 +106,7 @@ class GuestTable implements Service {
   }
 
   async startGuest(guest: Guest): Promise<GuestRow> {
-    if (guest.done) throw new BeError('E_USAGE', `guest ${guest.vm} is already ${guest.state}`);
+    if (guest.done !== undefined) throw new BeError('E_USAGE', `guest ${guest.vm} is already ${guest.state}`);
     const controller = new AbortController();
     guest.controller = controller;
     this.setState(guest, 'preparing');
@@ -144,7 +144,7 @@ class GuestTable implements Service {
   }
 
   async stopGuest(guest: Guest): Promise<GuestRow> {
-    if (!guest.done) throw new BeError('E_USAGE', `guest ${guest.vm} is not running (${guest.state})`);
+    if (guest.done === undefined) throw new BeError('E_USAGE', `guest ${guest.vm} is not running (${guest.state})`);
     this.setState(guest, 'stopping');
     guest.controller?.abort();
     await guest.done.catch(() => {});
@@ -153,7 +153,7 @@ class GuestTable implements Service {
 
   async close(): Promise<void> {
     for (const unregister of this.unregister.splice(0)) unregister();
-    await Promise.all([...this.guests.values()].filter((g) => g.done).map((g) => this.stopGuest(g)));
+    await Promise.all([...this.guests.values()].filter((g) => g.done !== undefined).map((g) => this.stopGuest(g)));
   }
 }
 

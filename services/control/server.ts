@@ -70,8 +70,7 @@ class ControlService implements Service {
         socket.destroy();
         return;
       }
-      let newline;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         if (line.trim()) void this.answer(line).then((response) => socket.writable && socket.write(encodeMessage(response)));

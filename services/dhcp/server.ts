@@ -84,7 +84,7 @@ function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Req
  * Say what is: run as root, or let another server do DHCP.
  */
 export function dhcpBindError(err: unknown): unknown {
-  const code = ((err as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+  const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
   if (!(err instanceof BeError) || err.code !== 'E_BIND' || (code !== 'EACCES' && code !== 'EPERM')) return err;
   const where = /cannot bind UDP (\S+):/.exec(err.message)?.[1] ?? 'port 67';
   return new BeError(
@@ -316,7 +316,10 @@ export class DhcpServer {
     let info: RequestInfo;
     try {
       packet = decodePacket(msg);
-      if (packet.op !== BOOTREQUEST) return this.drop(from, 'not a BOOTREQUEST');
+      if (packet.op !== BOOTREQUEST) {
+        this.drop(from, 'not a BOOTREQUEST');
+        return;
+      }
       info = requestInfo(packet);
     } catch (err) {
       if (err instanceof DhcpDecodeError || err instanceof OptionValueError) {
@@ -328,7 +331,10 @@ export class DhcpServer {
       this.options.log.error({ from, err: (err as Error).message }, 'DHCP datagram handling failed');
       return;
     }
-    if (info.messageType === undefined) return this.drop(from, 'BOOTP request (no option 53): not served');
+    if (info.messageType === undefined) {
+      this.drop(from, 'BOOTP request (no option 53): not served');
+      return;
+    }
     const log = lazyChild(this.options.log, () => ({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` }));
     if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
     this.handler.handle(packet, info, log, rinfo, viaProxyPort).catch((err: unknown) => {

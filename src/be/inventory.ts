@@ -74,7 +74,10 @@ export function inventoryFromZfs(root: string, rows: readonly ZfsRow[], mounted:
     const rest = row.name.slice(prefix.length);
     const be = rest.split('/')[0]!;
     let list = byBe.get(be);
-    if (!list) byBe.set(be, (list = []));
+    if (!list) {
+      list = [];
+      byBe.set(be, list);
+    }
     list.push(row);
   }
   const envs: BootEnvironment[] = [];

@@ -285,7 +285,7 @@ export function encodePacket(packet: DhcpPacket, encodeOptions: EncodeOptions = 
       }
       let from = 0;
       do {
-        const piece = data.length - from > 255 ? 255 : data.length - from;
+        const piece = Math.min(255, data.length - from);
         out[at] = code;
         out[at + 1] = piece;
         out.set(data.subarray(from, from + piece), at + 2);

@@ -139,6 +139,7 @@ export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: B
         vendorClass: 'PXEClient',
         loaderOptions: variables,
       };
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: iPXE without a script is handled as PXE firmware, below
     case 'ipxe':
       if (host?.ipxeScript) {
         return withRoot({ reason: 'iPXE: host script', boot: true, file: host.ipxeScript, nextServer: server, loaderOptions: [] });

@@ -116,7 +116,10 @@ export function buildExports(entries: readonly ExportEntry[], options: ExportsOp
       const out = [exportsHeader];
       let current: string | undefined;
       for (const e of list) {
-        if (e.be !== current) out.push(`# be ${(current = e.be)}`);
+        if (e.be !== current) {
+          current = e.be;
+          out.push(`# be ${current}`);
+        }
         out.push(
           `EXPORT {\n\tExport_Id = ${ids.get(e.path)};\n\tPath = "${e.path}";\n\tPseudo = "${e.path}";\n\tProtocols = 3, 4;\n\tTransports = TCP, UDP;\n\tSecType = sys;\n\tAccess_Type = None;\n\tSquash = ${squash};\n${anon}\tCLIENT {\n\t\tClients = ${network}/${prefix};\n\t\tAccess_Type = RW;\n\t}\n\tFSAL {\n\t\tName = VFS;\n\t}\n}`,
         );

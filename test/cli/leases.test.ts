@@ -45,7 +45,10 @@ describe('be leases', () => {
       const program = new Command('be').option('-c, --config <file>').option('--set <kv>', '', collect, []).exitOverride();
       register(program, { now: () => now });
       let out = '';
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
       await program.parseAsync(['node', 'be', ...args]);
       return out;
     }

@@ -29,6 +29,7 @@ const bootTimeoutMs = 240_000;
  * join those, then drop the remaining escapes.
  */
 function unwrapConsole(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal escapes being removed
   return text.replace(/\x1b\[\d+;80H\n/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
 

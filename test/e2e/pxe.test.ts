@@ -35,7 +35,7 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
     await lab.close();
   }, 120_000);
 
-  function expectBooted(result: BootResult, log: string[], be = 'head', mounts = nestedDatasets.length): void {
+  function expectBooted(result: BootResult, log: string[], be = 'head', mounts: number = nestedDatasets.length): void {
     const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log (last 40 lines):\n${log.slice(-40).join('\n')}`;
     expect(result.timedOut, context).toBe(false);
     expect(result.rootPath, context).toBe(`${lab.server}:${lab.beDirOf(be)}`);

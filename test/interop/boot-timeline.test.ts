@@ -33,7 +33,7 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
   beforeAll(() => {
     mkdirSync(dir, { recursive: true });
     lan = Lan.create({ hosts: ['server', 'pc'], subnet: '10.97.0' });
-    for (const [file, text] of [['boot/pxeboot', 'PXEBOOT of head'], ['boot/kernel/kernel', 'KERNEL of head'], ['etc/master.passwd', 'root:secret']]) {
+    for (const [file, text] of [['boot/pxeboot', 'PXEBOOT of head'], ['boot/kernel/kernel', 'KERNEL of head'], ['etc/master.passwd', 'root:secret']] as const) {
       mkdirSync(join(envs, 'head', file, '..'), { recursive: true });
       writeFileSync(join(envs, 'head', file), text);
     }

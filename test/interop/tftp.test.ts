@@ -125,11 +125,11 @@ describe.skipIf(peers.skip)('TFTP interop with real clients', () => {
     // curl 7.88.1 prints "getpeername() failed" for every TFTP error; its exit status carries the TFTP code.
     const missing = await execa('curl', ['-sS', '-o', join(out, 'x'), `tftp://127.0.0.1:${h.port}/missing`], { reject: false, timeout: 30_000 });
     expect(missing.exitCode).toBe(68); // CURLE_TFTP_NOTFOUND
-    const escape = await execa('curl', ['-sS', '--path-as-is', '-o', join(out, 'y'), `tftp://127.0.0.1:${h.port}/../../etc/passwd`], {
+    const escaped = await execa('curl', ['-sS', '--path-as-is', '-o', join(out, 'y'), `tftp://127.0.0.1:${h.port}/../../etc/passwd`], {
       reject: false,
       timeout: 30_000,
     });
-    expect(escape.exitCode).toBe(69); // CURLE_TFTP_PERM
+    expect(escaped.exitCode).toBe(69); // CURLE_TFTP_PERM
   });
 
   describe('through a relay that drops 5 % of datagrams both ways', () => {

@@ -99,7 +99,7 @@ describe.skipIf(peers.skip)('be wol on the wire', () => {
       expect((await beWol(...flags, 'wol', 'head')).exitCode).toBe(0);
       const status = await beWol(...flags, 'status', 'head', '--json');
       expect(JSON.parse(String(status.stdout))).toMatchObject({ key: 'head', host: 'head', mac: target, events: [{ step: 'wol', mac: target }] });
-      expect(String((await beWol(...flags, 'status', target)).stdout)).toMatch(/^head 02:01:02:03:04:05\n\+ +0\.0 s  Wake-on-LAN sent$/);
+      expect(String((await beWol(...flags, 'status', target)).stdout)).toMatch(/^head 02:01:02:03:04:05\n\+ +0\.0 s {2}Wake-on-LAN sent$/);
     } finally {
       await serve?.stop();
       rmSync(state, { recursive: true, force: true });

@@ -10,12 +10,13 @@ export class LineWatcher {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
       this.buffer += chunk;
-      let newline;
-      while ((newline = this.buffer.indexOf('\n')) >= 0) {
+      for (let newline = this.buffer.indexOf('\n'); newline >= 0; newline = this.buffer.indexOf('\n')) {
         const line = this.buffer.slice(0, newline);
         this.buffer = this.buffer.slice(newline + 1);
         this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => (w.pattern.test(line) ? (w.resolve(line), false) : true));
+        const matched = this.waiters.filter((w) => w.pattern.test(line));
+        this.waiters = this.waiters.filter((w) => !matched.includes(w));
+        for (const w of matched) w.resolve(line);
       }
     });
   }

@@ -20,7 +20,7 @@ async function text(opened: Promise<TftpFile>): Promise<string> {
   const f = await opened;
   const chunks: Buffer[] = [];
   const buffer = new Uint8Array(4096);
-  for (let n; (n = await f.read(buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  for (let n = await f.read(buffer); n > 0; n = await f.read(buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
   await f.close();
   return Buffer.concat(chunks).toString();
 }

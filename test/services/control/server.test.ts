@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
 import { BeError } from '../../../src/errors.js';
+import { BootKeeper } from '../../../services/boot/catalogue.js';
 import { CommandBus } from '../../../services/control/bus.js';
 import { callAppliance } from '../../../services/control/client.js';
 import { controlKind } from '../../../services/control/server.js';
@@ -17,7 +18,7 @@ const log = createLogger({ level: 'silent' });
 function control(name: string, commands = new CommandBus()) {
   const path = join(dir, name, 'be.sock');
   const config = configSchema.parse({ server: { socket: path } });
-  const service = controlKind.create({ config, log, fail: () => {}, commands });
+  const service = controlKind.create({ config, log, fail: () => {}, commands, bootEvent: () => {}, boot: new BootKeeper(config, { log }) });
   return { path, service, commands };
 }
 

@@ -129,6 +129,7 @@ describe.skipIf(peers.skip)('readInterfaces, in a namespace with a bridge whose 
   it('whereas os.networkInterfaces() in the same namespace leaves the bridge out', async () => {
     const script = [
       'const all = Object.entries(require("os").networkInterfaces());',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source code for node -e, with a template of its own
       'const v4 = all.flatMap(([name, list]) => list.filter((a) => a.family === "IPv4").map((a) => `${name} ${a.cidr}`));',
       'process.stdout.write(JSON.stringify(v4));',
     ].join('\n');

@@ -67,7 +67,7 @@ export class LossyRelay {
   }
 
   private session(clientPort: number): Session {
-    let session = this.sessions.get(clientPort);
+    const session = this.sessions.get(clientPort);
     if (session) return session;
     const upstream = createSocket('udp4');
     this.sockets.add(upstream);

@@ -120,6 +120,7 @@ describe('guest validation names the bad value', () => {
 
 describe('the release of a boot environment', () => {
   it('comes from bin/freebsd-version', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     const script = '#!/bin/sh\n#\n# SPDX-License-Identifier: BSD-2-Clause\n#\nset -e\n\nUSERLAND_VERSION="14.1-RELEASE-p5"\n\n: ${ROOT:=}\n';
     expect(parseFreebsdVersionScript(script)).toEqual({ major: 14, minor: 1, text: '14.1-RELEASE-p5' });
     expect(parseFreebsdVersionScript('#!/bin/sh\necho hi\n')).toBeUndefined();

@@ -179,7 +179,8 @@ describe('TFTP packet codec properties', () => {
       fc.property(packet, fc.integer({ min: 0, max: 1000 }), (p, seed) => {
         const bytes = encode(p);
         const mutated = Uint8Array.from(bytes);
-        if (mutated.length > 0) mutated[seed % mutated.length] ^= 1 + (seed % 255);
+        const at = seed % mutated.length;
+        if (mutated.length > 0) mutated[at] = mutated[at]! ^ (1 + (seed % 255));
         try {
           const again = decode(mutated);
           if (again.op === 'ACK' || again.op === 'DATA') expect(encode(again)).toEqual(mutated);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveWakeTarget } from '../../../src/wol/targets.js';
-import { BeError } from '../../../src/errors.js';
+import type { BeError } from '../../../src/errors.js';
 
 const hosts = [
   { name: 'head', mac: '02:01:02:03:04:05' },
