@@ -89,17 +89,43 @@ function startServer(name: ServerName, dir: string): ChildProcess {
   const argv =
     name === 'be'
       ? [
-          'node', beMain,
-          '--set', 'server.address=10.96.0.1', '--set', 'tftp.enabled=false', '--set', 'log.level=warn',
-          '--set', 'dhcp.mode=authoritative', '--set', 'dhcp.interface=eth0',
-          '--set', 'dhcp.range={start: 10.96.1.0, end: 10.96.255.250}', '--set', 'dhcp.leaseTime=3600',
-          '--set', `dhcp.leaseFile=${join(dir, 'be.leases')}`,
-          'serve', '--only', 'dhcp',
+          'node',
+          beMain,
+          '--set',
+          'server.address=10.96.0.1',
+          '--set',
+          'tftp.enabled=false',
+          '--set',
+          'log.level=warn',
+          '--set',
+          'dhcp.mode=authoritative',
+          '--set',
+          'dhcp.interface=eth0',
+          '--set',
+          'dhcp.range={start: 10.96.1.0, end: 10.96.255.250}',
+          '--set',
+          'dhcp.leaseTime=3600',
+          '--set',
+          `dhcp.leaseFile=${join(dir, 'be.leases')}`,
+          'serve',
+          '--only',
+          'dhcp',
         ]
       : [
-          'dnsmasq', '--keep-in-foreground', '--no-daemon', '--no-resolv', '--port=0', '--no-ping', '--interface=eth0', '--bind-interfaces',
-          '--dhcp-range=10.96.1.0,10.96.255.250,255.255.0.0,3600', '--dhcp-lease-max=70000', '--dhcp-authoritative', '--quiet-dhcp',
-          `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+          'dnsmasq',
+          '--keep-in-foreground',
+          '--no-daemon',
+          '--no-resolv',
+          '--port=0',
+          '--no-ping',
+          '--interface=eth0',
+          '--bind-interfaces',
+          '--dhcp-range=10.96.1.0,10.96.255.250,255.255.0.0,3600',
+          '--dhcp-lease-max=70000',
+          '--dhcp-authoritative',
+          '--quiet-dhcp',
+          `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
+          `--pid-file=${join(dir, 'dnsmasq.pid')}`,
         ];
   return spawn('ip', ['netns', 'exec', serverNs, ...pin.server, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
@@ -138,7 +164,9 @@ interface Step {
 
 /** RcvbufErrors from a namespace's /proc/net/snmp. */
 function bufferDrops(ns: string): number {
-  const lines = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   const names = lines[0]?.split(/\s+/) ?? [];
   const values = lines[1]?.split(/\s+/) ?? [];
   return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
@@ -151,7 +179,26 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
     // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
     // about 0.1 % at 5,000/s.
-    ['netns', 'exec', clientNs, ...pin.client, 'perfdhcp', '-4', '-l', 'eth0', '-B', '-W', '1000000', '-r', String(rate), '-R', String(clients), '-p', String(seconds), '10.96.0.1'],
+    [
+      'netns',
+      'exec',
+      clientNs,
+      ...pin.client,
+      'perfdhcp',
+      '-4',
+      '-l',
+      'eth0',
+      '-B',
+      '-W',
+      '1000000',
+      '-r',
+      String(rate),
+      '-R',
+      String(clients),
+      '-p',
+      String(seconds),
+      '10.96.0.1',
+    ],
     { encoding: 'utf8', timeout: (seconds + 31) * 1000 },
   );
   const cpuMs = (cpuSeconds(serverPid) - before.cpu) * 1000;
@@ -268,7 +315,10 @@ async function main(): Promise<void> {
           `200 returning clients: target ≥ 1.0x dnsmasq: **${bestRatio >= 1 ? 'met' : 'not met'}** (best ${perS(be)} vs ${perS(dnsmasq)}; peak ${x(peak(be), peak(dnsmasq))}).`,
         );
       }
-      for (const [name, r] of [['be', be], ['dnsmasq', dnsmasq]] as const) {
+      for (const [name, r] of [
+        ['be', be],
+        ['dnsmasq', dnsmasq],
+      ] as const) {
         if (r.steps.length === 0) continue;
         const client = r.steps.reduce((n, s) => n + s.clientBufferDrops, 0);
         const server = r.steps.reduce((n, s) => n + s.serverBufferDrops, 0);

@@ -89,7 +89,9 @@ async function main(): Promise<void> {
           throw new Error(`${server}: the guest did not boot (timed out: ${result.timedOut}); console tail:\n${result.console.slice(-2000)}`);
         }
         times[server].push(result.ms);
-        process.stdout.write(`pxe: round ${round + 1} ${server}: ${(result.ms / 1000).toFixed(1)} s${phase ? ` (firmware DHCP ${(phase.dhcp / 1000).toFixed(2)} s, kernel over TFTP ${(phase.kernel / 1000).toFixed(2)} s)` : ''}\n`);
+        process.stdout.write(
+          `pxe: round ${round + 1} ${server}: ${(result.ms / 1000).toFixed(1)} s${phase ? ` (firmware DHCP ${(phase.dhcp / 1000).toFixed(2)} s, kernel over TFTP ${(phase.kernel / 1000).toFixed(2)} s)` : ''}\n`,
+        );
       }
     }
   } finally {
@@ -145,7 +147,8 @@ async function freebsdLoader(lab: PxeLab): Promise<void> {
     const result = await lab.boot('bios', 180_000, { memoryMb: 512, serialConsole: true });
     await lab.stopDhcpServer();
     const reached = result.timeline.find((l) => l.line.includes('BEPROBE trying the stock kernel load'));
-    if (!reached) throw new Error(`${server}: the 12.2 loader did not reach the kernel (timed out: ${result.timedOut}); console tail:\n${result.console.slice(-2000)}`);
+    if (!reached)
+      throw new Error(`${server}: the 12.2 loader did not reach the kernel (timed out: ${result.timedOut}); console tail:\n${result.console.slice(-2000)}`);
     return reached.ms;
   };
   for (const server of ['dnsmasq', 'be'] as const) await bootOnce(server); // uncounted, as above

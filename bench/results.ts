@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const resultsFile = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 
-const header = '# Benchmark results\n\nWritten by `npm run bench` (each benchmark rewrites its own section). Ratios compare be with\nthe peer it competes with, measured side by side in the same run on the same machine.\n';
+const header =
+  '# Benchmark results\n\nWritten by `npm run bench` (each benchmark rewrites its own section). Ratios compare be with\nthe peer it competes with, measured side by side in the same run on the same machine.\n';
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -27,7 +28,9 @@ export function writeSection(title: string, body: string): void {
 
 /** utime + stime of a process in seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
 }
 

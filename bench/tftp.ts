@@ -151,9 +151,22 @@ async function main(): Promise<void> {
   const load = loadavg()[0]!;
   const serve = (port: number, workers: number) =>
     start('node', [
-      beMain, 'serve', '--only', 'tftp',
-      '--set', 'dhcp.enabled=false', '--set', 'log.level=warn', '--set', `tftp.workers=${workers}`,
-      '--set', 'tftp.address=127.0.0.1', '--set', `tftp.port=${port}`, '--set', `tftp.root=${root}`,
+      beMain,
+      'serve',
+      '--only',
+      'tftp',
+      '--set',
+      'dhcp.enabled=false',
+      '--set',
+      'log.level=warn',
+      '--set',
+      `tftp.workers=${workers}`,
+      '--set',
+      'tftp.address=127.0.0.1',
+      '--set',
+      `tftp.port=${port}`,
+      '--set',
+      `tftp.root=${root}`,
     ]);
   const beServer = serve(bePort, 0);
   const workersServer = serve(workersPort, 2);
@@ -195,7 +208,9 @@ async function main(): Promise<void> {
       windows.w16.push(await atftp(bePort, 16));
       windows.hpa.push(await atftp(hpaPort, 1));
     }
-    say(`atftp 1468: be windowsize 16 ${fmt(median(windows.w16))} MB/s, be lock-step ${fmt(median(windows.w1))} MB/s, tftpd-hpa lock-step ${fmt(median(windows.hpa))} MB/s`);
+    say(
+      `atftp 1468: be windowsize 16 ${fmt(median(windows.w16))} MB/s, be lock-step ${fmt(median(windows.w1))} MB/s, tftpd-hpa lock-step ${fmt(median(windows.hpa))} MB/s`,
+    );
 
     const ratio = (pair: Pair) => median(pair.be) / median(pair.hpa);
     const row = (label: string, pair: Pair, target: number) =>
@@ -221,7 +236,7 @@ async function main(): Promise<void> {
       `  fed the same 20 curls at ${fmt(median(floor20))} MB/s (${(median(floor20) / median(c20.hpa)).toFixed(2)}x tftpd-hpa), spending`,
       `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(0)} µs of CPU per block. be on one thread keeps up with it, so the`,
       '  gap is the cost of a datagram in Node (recvmsg, a second recvmsg that finds nothing, sendmsg, and the',
-      '  callbacks around them; no recvmmsg or sendmmsg), not be\'s code; and the curls need most of the second core.',
+      "  callbacks around them; no recvmmsg or sendmmsg), not be's code; and the curls need most of the second core.",
       `- RFC 7440 with the same client (atftp 0.8.0, blksize 1468) on be: windowsize 16 ${fmt(median(windows.w16))} MB/s against lock-step`,
       `  ${fmt(median(windows.w1))} MB/s = ${windowRatio.toFixed(2)}x; target ≥ 3x: ${verdict(windowRatio >= 3)}. (tftpd-hpa has no windowsize;`,
       `  atftp in lock-step against it: ${fmt(median(windows.hpa))} MB/s.)`,

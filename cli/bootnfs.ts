@@ -40,17 +40,25 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the commands (and the handle) without changing anything')
     .option('--json', 'with --dry-run: print JSON')
     .action(async (name: string, options: Options, command: Command) => {
-      const [{ config }, { BeError }, { requireHost }, { resolveGuestSettings }, { GuestError, guestEnvironment, bhyveArgv, bhyveloadArgv }, prepare, { shellCommand }, { BeOps }] =
-        await Promise.all([
-          configFrom(command),
-          import('../src/errors.js'),
-          import('../src/boot/assignments.js'),
-          import('../src/bhyve/settings.js'),
-          import('../src/bhyve/guest.js'),
-          import('../services/bhyve/prepare.js'),
-          import('../src/shell.js'),
-          import('../services/be/ops.js'),
-        ]);
+      const [
+        { config },
+        { BeError },
+        { requireHost },
+        { resolveGuestSettings },
+        { GuestError, guestEnvironment, bhyveArgv, bhyveloadArgv },
+        prepare,
+        { shellCommand },
+        { BeOps },
+      ] = await Promise.all([
+        configFrom(command),
+        import('../src/errors.js'),
+        import('../src/boot/assignments.js'),
+        import('../src/bhyve/settings.js'),
+        import('../src/bhyve/guest.js'),
+        import('../services/bhyve/prepare.js'),
+        import('../src/shell.js'),
+        import('../services/be/ops.js'),
+      ]);
       // The boot environment first: "no VM name" for a BE that does not exist would send the user the wrong way.
       await (await BeOps.open(config)).find(name);
       let host = options.host === undefined ? undefined : requireHost(config, options.host);

@@ -27,7 +27,27 @@ import * as vm from './vm.js';
 import * as wol from './wol.js';
 
 /** In the order `be --help` lists them: the appliance, then the talk's boot-environment life cycle. */
-const commands = [serve, status, list, create, mount, umount, destroy, sharenfs, unsharenfs, exports, fstab, nfshandle, bootnfs, vm, sharepxe, bootpxe, wol, leases, config];
+const commands = [
+  serve,
+  status,
+  list,
+  create,
+  mount,
+  umount,
+  destroy,
+  sharenfs,
+  unsharenfs,
+  exports,
+  fstab,
+  nfshandle,
+  bootnfs,
+  vm,
+  sharepxe,
+  bootpxe,
+  wol,
+  leases,
+  config,
+];
 
 export function buildProgram(): Command {
   const program = new Command('be')

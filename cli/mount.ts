@@ -9,10 +9,16 @@ export function register(program: Command): void {
     .argument('<name>', 'the boot environment')
     .argument('[dir]', 'where to mount it')
     .action(async (name: string, dir: string | undefined, _options: unknown, command: Command) => {
-      const [{ config }, { BeOps }, { refreshAppliance }] = await Promise.all([configFrom(command), import('../services/be/ops.js'), import('../services/boot/pxe.js')]);
+      const [{ config }, { BeOps }, { refreshAppliance }] = await Promise.all([
+        configFrom(command),
+        import('../services/be/ops.js'),
+        import('../services/boot/pxe.js'),
+      ]);
       const be = await (await BeOps.open(config)).mount(name, dir);
       // A running be serve answers root-paths and boot/ from where BEs are mounted now.
-      await refreshAppliance(config).catch((err: Error) => process.stderr.write(`be: warning: be serve did not re-read the boot environments: ${err.message}\n`));
+      await refreshAppliance(config).catch((err: Error) =>
+        process.stderr.write(`be: warning: be serve did not re-read the boot environments: ${err.message}\n`),
+      );
       const mounted = be.datasets.filter((d) => d.path !== null).length;
       process.stdout.write(`${name} mounted at ${be.datasets[0]!.path} (${mounted} dataset${mounted === 1 ? '' : 's'})\n`);
     });

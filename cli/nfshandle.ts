@@ -52,10 +52,23 @@ export function register(program: Command): void {
       const shown = version === 2 ? toV2Handle(handle) : handle;
       const env = { 'boot.nfsroot.server': server, 'boot.nfsroot.path': path, ...handleEnv(handle, version) };
       if (options.json) {
-        const out = { server, path, version, handle: formatHandle(shown), length: shown.length, hex: shown.toString('hex'), env, ...(verified ? { fsinfo: verified } : {}) };
+        const out = {
+          server,
+          path,
+          version,
+          handle: formatHandle(shown),
+          length: shown.length,
+          hex: shown.toString('hex'),
+          env,
+          ...(verified ? { fsinfo: verified } : {}),
+        };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      process.stdout.write(
+        `${Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
     });
 }

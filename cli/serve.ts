@@ -16,7 +16,10 @@ export function register(program: Command): void {
         import('../services/supervisor.js'),
       ]);
       const log = createLogger({ level: loaded.config.log.level });
-      const only = options.only?.split(',').map((s) => s.trim()).filter(Boolean);
+      const only = options.only
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const supervisor = new Supervisor(serviceKinds, log, only);
       log.info({ config: loaded.file, version: packageVersion() }, 'be serve starting');
 

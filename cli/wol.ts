@@ -57,7 +57,10 @@ export function register(program: Command): void {
       if (options.password !== undefined) {
         password = parseSecureOnPassword(options.password);
         if (!password) {
-          throw new BeError('E_USAGE', `--password ${JSON.stringify(options.password)}: a SecureOn password is 4 bytes (a.b.c.d) or 6 bytes (aa:bb:cc:dd:ee:ff)`);
+          throw new BeError(
+            'E_USAGE',
+            `--password ${JSON.stringify(options.password)}: a SecureOn password is 4 bytes (a.b.c.d) or 6 bytes (aa:bb:cc:dd:ee:ff)`,
+          );
         }
       }
       const resolved = targets.map((target) => resolveWakeTarget(target, config.hosts));

@@ -58,11 +58,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     timeout: options.timeoutMs ?? defaultTimeoutMs,
     forceKillAfterDelay: 2000,
     ...(options.signal ? { cancelSignal: options.signal } : {}),
-    ...(options.stdio === 'inherit'
-      ? { stdio: 'inherit' as const }
-      : options.input !== undefined
-        ? { input: options.input }
-        : { stdin: 'ignore' as const }),
+    ...(options.stdio === 'inherit' ? { stdio: 'inherit' as const } : options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env, extendEnv: true } : {}),
   });

@@ -15,7 +15,7 @@ export interface WakeOptions {
 }
 
 const reasons: Record<string, string> = {
-  ENETUNREACH: 'network unreachable (no route to that address: use --broadcast with the LAN\'s directed broadcast address)',
+  ENETUNREACH: "network unreachable (no route to that address: use --broadcast with the LAN's directed broadcast address)",
   EACCES: 'permission denied (broadcast refused)',
   EHOSTUNREACH: 'host unreachable',
   EADDRNOTAVAIL: 'address not available',
@@ -37,9 +37,7 @@ export async function sendMagicPackets(packets: readonly Uint8Array[], options: 
     for (let round = 0; round < options.count; round++) {
       if (round > 0) await sleep(options.intervalMs, undefined, options.signal ? { signal: options.signal } : {});
       for (const packet of packets) {
-        await new Promise<void>((resolve, reject) =>
-          socket.send(packet, options.port, options.address, (err) => (err ? reject(err) : resolve())),
-        );
+        await new Promise<void>((resolve, reject) => socket.send(packet, options.port, options.address, (err) => (err ? reject(err) : resolve())));
         sent++;
       }
     }

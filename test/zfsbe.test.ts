@@ -107,7 +107,7 @@ if [ "$1" = -p ]; then cat "${rootLine}"; exit 0; fi
     expect(result.calls).toEqual(['mount -p']);
   });
 
-  it('on a ZFS root, mounts the booted BE\'s children in mountpoint order, stripping the /POOL/ROOT/head prefix', async () => {
+  it("on a ZFS root, mounts the booted BE's children in mountpoint order, stripping the /POOL/ROOT/head prefix", async () => {
     const result = await runScript(`${be}\t/\tzfs\trw\t0\t0`);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
@@ -135,7 +135,12 @@ if [ "$1" = -p ]; then cat "${rootLine}"; exit 0; fi
     });
     // Where the kernel sees them: the children really are file systems of their own, nested in order.
     const table = readFileSync('/proc/self/mounts', 'utf8');
-    for (const [name, path] of [[`${be}/usr`, `${alt}/usr`], [`${be}/usr/home`, `${alt}/usr/home`], [`${be}/var/log`, `${alt}/var/log`], [`${be}/tmp`, ownMountpoint]]) {
+    for (const [name, path] of [
+      [`${be}/usr`, `${alt}/usr`],
+      [`${be}/usr/home`, `${alt}/usr/home`],
+      [`${be}/var/log`, `${alt}/var/log`],
+      [`${be}/tmp`, ownMountpoint],
+    ]) {
       expect(table).toContain(`${name} ${path} `);
     }
     expect(statSync(`${alt}/usr/home`).dev).not.toBe(statSync(`${alt}/usr`).dev);

@@ -37,14 +37,16 @@ export class BeOps {
   }
 
   private checkName(name: string): void {
-    if (!isBeName(name)) throw new BeError('E_USAGE', `${JSON.stringify(name)} is not a boot environment name (one path component: letters, digits, "_", ".", ":", "-")`);
+    if (!isBeName(name))
+      throw new BeError('E_USAGE', `${JSON.stringify(name)} is not a boot environment name (one path component: letters, digits, "_", ".", ":", "-")`);
   }
 
   async find(name: string): Promise<BootEnvironment> {
     this.checkName(name);
     const envs = await this.backend.list();
     const be = findBe(envs, name);
-    if (!be) throw new BeError('E_USAGE', `no boot environment named ${name} in ${this.config.be.root} (known: ${envs.map((e) => e.name).join(', ') || 'none'})`);
+    if (!be)
+      throw new BeError('E_USAGE', `no boot environment named ${name} in ${this.config.be.root} (known: ${envs.map((e) => e.name).join(', ') || 'none'})`);
     return be;
   }
 

@@ -65,7 +65,10 @@ export async function prepareGuest(config: Config, settings: GuestSettings, opti
   }
   const release = settings.release ? parseRelease(settings.release) : await readRelease(root);
   if (!release) {
-    throw new BeError('E_USAGE', `cannot tell the FreeBSD release of ${settings.be} (no bin/freebsd-version, no version in the kernel): set hosts[].bhyve.release`);
+    throw new BeError(
+      'E_USAGE',
+      `cannot tell the FreeBSD release of ${settings.be} (no bin/freebsd-version, no version in the kernel): set hosts[].bhyve.release`,
+    );
   }
   const caps = capabilitiesOf(release);
   let guest: Omit<GuestSpec, 'handle'>;
@@ -97,7 +100,8 @@ export async function prepareGuest(config: Config, settings: GuestSettings, opti
 
   if (options.dryRun) {
     const state = await loadState(config.server.stateDir);
-    if (!state.shared.includes(settings.be)) throw new BeError('E_USAGE', `${settings.be} is not shared: run be sharenfs ${settings.be} (or leave out --dry-run)`);
+    if (!state.shared.includes(settings.be))
+      throw new BeError('E_USAGE', `${settings.be} is not shared: run be sharenfs ${settings.be} (or leave out --dry-run)`);
   } else {
     await ops.share(settings.be, { fstab: server });
   }

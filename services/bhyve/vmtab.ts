@@ -57,7 +57,10 @@ class GuestTable implements Service {
     for (const guest of this.guests.values()) {
       const console = guest.host.bhyve?.console ?? this.config.bhyve.console;
       if (console === 'stdio') {
-        throw new BeError('E_CONFIG', `hosts ${guest.host.name}: a guest run by be serve needs a null-modem console (hosts[].bhyve.console: /dev/nmdm0A), not stdio`);
+        throw new BeError(
+          'E_CONFIG',
+          `hosts ${guest.host.name}: a guest run by be serve needs a null-modem console (hosts[].bhyve.console: /dev/nmdm0A), not stdio`,
+        );
       }
       if (!guest.host.be) throw new BeError('E_CONFIG', `hosts ${guest.host.name}: boot: bhyve needs the boot environment it boots (be)`);
     }

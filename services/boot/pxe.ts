@@ -30,7 +30,14 @@ export async function sharePxe(config: Config, name: string): Promise<SharePxeRe
   const be = await ops.ensureMounted(name);
   const root = be.datasets[0]!.path!;
   const loaders: string[] = [];
-  for (const file of pxeLoaders) if (await access(join(root, file)).then(() => true, () => false)) loaders.push(file);
+  for (const file of pxeLoaders)
+    if (
+      await access(join(root, file)).then(
+        () => true,
+        () => false,
+      )
+    )
+      loaders.push(file);
   if (loaders.length === 0) {
     throw new BeError('E_USAGE', `${name} has neither ${pxeLoaders.join(' nor ')} (${root}): PXE firmware would have nothing to load`);
   }
@@ -49,7 +56,8 @@ export async function assignHost(config: Config, hostName: string, be: string): 
 }
 
 /** A warning for when the appliance took a new assignment but could not read the boot environments for it. */
-export const staleWarning = 'be serve could not read the boot environments: hosts keep their previous boot environments until it can (it retries every 10 s; see its log)';
+export const staleWarning =
+  'be serve could not read the boot environments: hosts keep their previous boot environments until it can (it retries every 10 s; see its log)';
 
 /**
  * Ask a running appliance to re-read its configuration; false when none runs. A reload it refuses

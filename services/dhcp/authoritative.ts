@@ -164,12 +164,18 @@ export class AuthoritativeHandler implements RequestHandler {
   private warnReservationRefused(pool: Pool, host: DhcpHost, info: RequestInfo, now: number, log: RequestLog): void {
     const ip = host.ip!;
     if (!inSubnet(ip, pool.subnet)) {
-      log.warn({ ip, host: host.name, giaddr: info.relay?.giaddr }, `reserved address ${ip} of ${host.name} is not on the network this request came from: no offer`);
+      log.warn(
+        { ip, host: host.name, giaddr: info.relay?.giaddr },
+        `reserved address ${ip} of ${host.name} is not on the network this request came from: no offer`,
+      );
       return;
     }
     const holder = pool.table.holderOf(ip, now);
     if (holder) {
-      log.warn({ ip, host: host.name, holder: holder.client, holderMac: holder.mac }, `reserved address ${ip} of ${host.name} is bound to another client (${holder.mac ?? holder.client}) until its lease ends: no offer`);
+      log.warn(
+        { ip, host: host.name, holder: holder.client, holderMac: holder.mac },
+        `reserved address ${ip} of ${host.name} is bound to another client (${holder.mac ?? holder.client}) until its lease ends: no offer`,
+      );
       return;
     }
     log.warn({ ip, host: host.name }, `reserved address ${ip} of ${host.name} is quarantined (DECLINE) or offered to another client: no offer`);

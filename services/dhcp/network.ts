@@ -36,7 +36,7 @@ export function subnetOf(address: string, prefix: number): Subnet {
 /** Called for every relayed request: the unchecked parse (addresses here come from packets or validated config). */
 export function inSubnet(ip: string, subnet: Subnet): boolean {
   const mask = prefixToMaskInt(subnet.prefix);
-  return ((toInt(ip) & mask) >>> 0) === toInt(subnet.network);
+  return (toInt(ip) & mask) >>> 0 === toInt(subnet.network);
 }
 
 /**
@@ -60,7 +60,10 @@ export function servedNetwork(config: Config, interfaces: readonly InterfaceAddr
   if (!found) {
     const down = matches(interfaces.filter((a) => !a.loopback && !a.up));
     if (down && (wanted !== null || config.server.address !== null)) {
-      throw new BeError('E_CONFIG', `dhcp: ${down.name} (${down.address}/${down.prefix}) is down: bring it up (ifconfig ${down.name} up, or ip link set ${down.name} up)`);
+      throw new BeError(
+        'E_CONFIG',
+        `dhcp: ${down.name} (${down.address}/${down.prefix}) is down: bring it up (ifconfig ${down.name} up, or ip link set ${down.name} up)`,
+      );
     }
     const have = candidates.map((c) => `${c.name} ${c.address}/${c.prefix}`).join(', ') || 'none';
     const what = wanted !== null ? `dhcp.interface ${wanted} has no IPv4 address` : `no interface holds server.address ${config.server.address}`;

@@ -8,7 +8,9 @@ import { type DhcpPacket, getRaw, MessageType, messageTypeName, setRaw } from '.
 import type { HandlerContext, RequestHandler, RequestLog } from './handler.js';
 
 const PXE_VENDOR_OPTIONS = Uint8Array.of(
-  6, 1, 8, // PXE_DISCOVERY_CONTROL: bit 3, boot from the file name in this offer without boot server discovery
+  6,
+  1,
+  8, // PXE_DISCOVERY_CONTROL: bit 3, boot from the file name in this offer without boot server discovery
   255,
 );
 

@@ -47,7 +47,10 @@ function relayPoolsOf(config: Config): PoolSpec[] {
   return config.dhcp.pools.map((p, index) => {
     const cidr = parseCidr(p.subnet);
     const subnet = subnetOf(cidr.network, cidr.prefix);
-    for (const [key, ip] of [['start', p.range.start], ['end', p.range.end]] as const) {
+    for (const [key, ip] of [
+      ['start', p.range.start],
+      ['end', p.range.end],
+    ] as const) {
       if (!inSubnet(ip, subnet)) throw new BeError('E_CONFIG', `dhcp.pools[${index}].range.${key} ${ip} is not in its subnet ${p.subnet}`);
     }
     return { subnet, range: p.range, router: p.router, dns: p.dns ?? config.dhcp.dns };
@@ -68,9 +71,15 @@ export function checkReservations(config: Config, subnets: readonly Subnet[]): v
 export function serverOptions(config: Config, log: Logger, net: ServedNetwork, boot: BootSnapshot = { config, catalogue: undefined }): DhcpServerOptions {
   const dhcp = config.dhcp;
   if (dhcp.mode === 'authoritative') {
-    for (const [key, ip] of [['dhcp.range.start', dhcp.range?.start], ['dhcp.range.end', dhcp.range?.end]] as const) {
+    for (const [key, ip] of [
+      ['dhcp.range.start', dhcp.range?.start],
+      ['dhcp.range.end', dhcp.range?.end],
+    ] as const) {
       if (ip !== undefined && !inSubnet(ip, net.subnet)) {
-        throw new BeError('E_CONFIG', `${key} ${ip} is not in ${net.subnet.network}/${net.subnet.prefix}: set dhcp.subnet or dhcp.interface to the pool's network`);
+        throw new BeError(
+          'E_CONFIG',
+          `${key} ${ip} is not in ${net.subnet.network}/${net.subnet.prefix}: set dhcp.subnet or dhcp.interface to the pool's network`,
+        );
       }
     }
     if (dhcp.range === null && !config.hosts.some((h) => h.ip)) {
@@ -111,7 +120,10 @@ export function serverOptions(config: Config, log: Logger, net: ServedNetwork, b
 export async function networkToServe(config: Config, log: Logger): Promise<ServedNetwork> {
   const net = servedNetwork(config, await readInterfaces());
   if (!net.carrier) {
-    log.warn({ interface: net.interface, address: net.address }, `dhcp: interface ${net.interface} has no carrier: serving anyway, clients are answered once its link is up`);
+    log.warn(
+      { interface: net.interface, address: net.address },
+      `dhcp: interface ${net.interface} has no carrier: serving anyway, clients are answered once its link is up`,
+    );
   }
   return net;
 }

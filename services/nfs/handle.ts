@@ -6,7 +6,17 @@
  */
 import { BeError } from '../../src/errors.js';
 import { decodeMntResult, encodeMntArgs, MOUNT_PROG, MOUNT_V3, MOUNTPROC3_MNT } from '../../src/nfs/mount.js';
-import { decodeFsinfoResult, decodeGetattrResult, encodeHandleArgs, NFS3PROC_FSINFO, NFS3PROC_GETATTR, NFS_PROG, NFS_V3, type Fattr3, type Fsinfo3 } from '../../src/nfs/nfs3.js';
+import {
+  decodeFsinfoResult,
+  decodeGetattrResult,
+  encodeHandleArgs,
+  NFS3PROC_FSINFO,
+  NFS3PROC_GETATTR,
+  NFS_PROG,
+  NFS_V3,
+  type Fattr3,
+  type Fsinfo3,
+} from '../../src/nfs/nfs3.js';
 import { decodeGetportResult, encodeGetport, IPPROTO_UDP, PMAP_PORT, PMAP_PROG, PMAP_VERS, PMAPPROC_GETPORT } from '../../src/nfs/portmap.js';
 import { run } from '../os.js';
 import { rpcCall, type RpcOptions } from './rpc-client.js';
@@ -23,11 +33,18 @@ export async function getPort(server: string, prog: number, vers: number, option
   const name = `${programNames[prog] ?? `program ${prog}`} v${vers}`;
   const result = await rpcCall(
     { host: server, port: options.portmapPort ?? PMAP_PORT },
-    { prog: PMAP_PROG, vers: PMAP_VERS, proc: PMAPPROC_GETPORT, args: encodeGetport({ prog, vers, prot: IPPROTO_UDP }), label: `portmapper GETPORT ${name}/udp` },
+    {
+      prog: PMAP_PROG,
+      vers: PMAP_VERS,
+      proc: PMAPPROC_GETPORT,
+      args: encodeGetport({ prog, vers, prot: IPPROTO_UDP }),
+      label: `portmapper GETPORT ${name}/udp`,
+    },
     { ...options, auth: null },
   );
   const port = decodeGetportResult(result);
-  if (port === 0) throw new BeError('E_NET', `${server}: ${name} over UDP is not registered with the portmapper (is the NFS server running, with UDP enabled?)`);
+  if (port === 0)
+    throw new BeError('E_NET', `${server}: ${name} over UDP is not registered with the portmapper (is the NFS server running, with UDP enabled?)`);
   return port;
 }
 
@@ -55,17 +72,13 @@ export async function mountHandle(server: string, path: string, options: HandleO
 export async function commandHandle(argv: readonly string[], path: string, signal?: AbortSignal): Promise<Buffer> {
   const { stdout } = await run(argv[0]!, [...argv.slice(1), path], { timeoutMs: 30_000, ...(signal ? { signal } : {}) });
   const text = stdout.trim().replace(/^X(.*)X$/, '$1');
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(text)) throw new BeError('E_EXEC', `nfs.handleCommand printed ${JSON.stringify(stdout.trim().slice(0, 80))}, not a handle in hex`);
+  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(text))
+    throw new BeError('E_EXEC', `nfs.handleCommand printed ${JSON.stringify(stdout.trim().slice(0, 80))}, not a handle in hex`);
   return Buffer.from(text, 'hex');
 }
 
 /** The handle a guest of `server` gets for `path`: from nfs.handleCommand when set, else our own MOUNT v3 call. */
-export async function handleFor(
-  handleCommand: readonly string[] | null,
-  server: string,
-  path: string,
-  options: HandleOptions = {},
-): Promise<Buffer> {
+export async function handleFor(handleCommand: readonly string[] | null, server: string, path: string, options: HandleOptions = {}): Promise<Buffer> {
   if (handleCommand) return commandHandle(handleCommand, path, options.signal);
   return (await mountHandle(server, path, options)).handle;
 }

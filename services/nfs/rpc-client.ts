@@ -37,7 +37,13 @@ export interface RpcOptions {
 }
 
 export function defaultAuth(): AuthSys {
-  return { stamp: Math.floor(Date.now() / 1000) >>> 0, machine: hostname().slice(0, 255), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, gids: [] };
+  return {
+    stamp: Math.floor(Date.now() / 1000) >>> 0,
+    machine: hostname().slice(0, 255),
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    gids: [],
+  };
 }
 
 function bindSocket(socket: Socket, port: number): Promise<void> {
@@ -66,7 +72,8 @@ async function openSocket(reserved: boolean): Promise<Socket> {
     } catch (err) {
       socket.close();
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') throw new BeError('E_BIND', 'cannot bind a reserved UDP port (512-1023): run as root, or ask without a reserved port');
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new BeError('E_BIND', 'cannot bind a reserved UDP port (512-1023): run as root, or ask without a reserved port');
       if (code !== 'EADDRINUSE') throw err;
     }
   }

@@ -41,7 +41,8 @@ export class ExportsReconciler implements Service {
       const outcome = await applyExports(this.config, backend, { signal: this.abort.signal });
       for (const problem of outcome.problems) this.log.warn({ problem }, 'not exported');
       if (outcome.notRunning) this.log.warn({ file: this.config.nfs.exportsFile }, outcome.notRunning);
-      else if (outcome.written) this.log.info({ file: this.config.nfs.exportsFile, lines: outcome.text.split('\n').length - 1 }, 'exports rewritten, NFS server reloaded');
+      else if (outcome.written)
+        this.log.info({ file: this.config.nfs.exportsFile, lines: outcome.text.split('\n').length - 1 }, 'exports rewritten, NFS server reloaded');
       else this.log.debug({ file: this.config.nfs.exportsFile }, 'exports unchanged');
     } catch (err) {
       if (!this.closed) this.log.error({ err: (err as Error).message }, 'exports reconciliation failed; retrying next round');

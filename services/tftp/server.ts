@@ -204,10 +204,12 @@ export class TftpServer {
     const running = openAndRun(job, this.options.source, (file) => this.run(job, file));
     const slot: Slot = { running, aborted: false };
     this.slots.set(key, slot);
-    const work = running.done.then((outcome) => this.finished(job, slot, outcome)).finally(() => {
-      this.slots.delete(key);
-      this.pending.delete(work);
-    });
+    const work = running.done
+      .then((outcome) => this.finished(job, slot, outcome))
+      .finally(() => {
+        this.slots.delete(key);
+        this.pending.delete(work);
+      });
     this.pending.add(work);
   }
 
@@ -237,8 +239,7 @@ export class TftpServer {
     if (result.outcome === 'complete') {
       log.info(fields, 'transfer complete');
       this.options.onComplete?.(job.path, job.client);
-    }
-    else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
+    } else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
     else log.warn({ ...fields, outcome: result.outcome, reason: result.reason }, 'transfer failed');
     this.onFinished?.({ ...result, file: job.path, client: clientText });
   }

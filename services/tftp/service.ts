@@ -39,7 +39,8 @@ class TftpService implements Service {
       root = await DirectorySource.create(this.config.root);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      const why =
+        code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
       throw new BeError('E_CONFIG', `tftp.root ${this.config.root}: ${why}: create it or set tftp.root to the directory holding the boot files`);
     }
     const leases = {

@@ -321,7 +321,10 @@ export class Transfer {
     }
     this.retriesLeft--;
     this.retransmits++;
-    this.log.debug({ state: this.state, acked: this.base, sentTo: this.sentTo, loaded: this.window.length, loading: this.loading, timeoutMs: this.timeoutMs }, 'retransmit');
+    this.log.debug(
+      { state: this.state, acked: this.base, sentTo: this.sentTo, loaded: this.window.length, loading: this.loading, timeoutMs: this.timeoutMs },
+      'retransmit',
+    );
     this.timeoutMs = Math.min(this.timeoutMs * 2, Math.max(backoffCapMs, this.initialTimeoutMs));
     if (this.state === 'oack') {
       this.sendOack();

@@ -100,13 +100,18 @@ export function checkGuestSettings<T extends Omit<GuestSpec, 'handle'>>(spec: T,
   checkVmName(spec.vm);
   const mac = parseMac(spec.mac);
   if (!mac) throw new GuestError(`MAC ${JSON.stringify(spec.mac)}: not a MAC address`);
-  for (const [name, value] of [['IP', spec.ip], ['netmask', spec.netmask], ['NFS server', spec.server], ['gateway', spec.gateway]] as const) {
+  for (const [name, value] of [
+    ['IP', spec.ip],
+    ['netmask', spec.netmask],
+    ['NFS server', spec.server],
+    ['gateway', spec.gateway],
+  ] as const) {
     if (value !== undefined && !isIPv4(value)) throw new GuestError(`${name} ${JSON.stringify(value)}: not an IPv4 address`);
   }
   const mask = ipv4ToInt(spec.netmask);
   if (((~mask >>> 0) & ((~mask >>> 0) + 1)) !== 0) throw new GuestError(`netmask ${spec.netmask}: not a contiguous mask`);
   const subnet = (ipv4ToInt(spec.ip) & mask) >>> 0;
-  const inSubnet = (address: string) => ((ipv4ToInt(address) & mask) >>> 0) === subnet;
+  const inSubnet = (address: string) => (ipv4ToInt(address) & mask) >>> 0 === subnet;
   if (spec.gateway !== undefined && !inSubnet(spec.gateway)) {
     throw new GuestError(`gateway ${spec.gateway} is not on the guest's subnet ${intToIPv4(subnet)}/${spec.netmask}`);
   }
@@ -116,7 +121,7 @@ export function checkGuestSettings<T extends Omit<GuestSpec, 'handle'>>(spec: T,
   if (network !== undefined) {
     const { network: base, prefix } = parseCidr(network);
     const netMask = prefixToMaskInt(prefix);
-    if (((ipv4ToInt(spec.ip) & netMask) >>> 0) !== ipv4ToInt(base)) {
+    if ((ipv4ToInt(spec.ip) & netMask) >>> 0 !== ipv4ToInt(base)) {
       throw new GuestError(`IP ${spec.ip} is outside nfs.network ${network}: the exports would not let the guest mount its root`);
     }
   }
@@ -161,15 +166,21 @@ export function bhyveloadArgv(spec: GuestSpec): string[] {
 export function bhyveArgv(spec: GuestSpec): string[] {
   return [
     'bhyve',
-    '-c', String(spec.cpus),
-    '-m', spec.memory,
+    '-c',
+    String(spec.cpus),
+    '-m',
+    spec.memory,
     '-H', // yield the CPU when the guest halts
     '-P', // exit on PAUSE
     '-A', // ACPI tables, which FreeBSD guests need
-    '-s', '0,hostbridge',
-    '-s', '1,lpc',
-    '-s', `2,${spec.nic},${spec.tap},mac=${spec.mac}`,
-    '-l', `com1,${spec.console}`,
+    '-s',
+    '0,hostbridge',
+    '-s',
+    '1,lpc',
+    '-s',
+    `2,${spec.nic},${spec.tap},mac=${spec.mac}`,
+    '-l',
+    `com1,${spec.console}`,
     spec.vm,
   ];
 }

@@ -14,6 +14,10 @@ export function applyAssignments(config: Config, assignments: Readonly<Record<st
 /** The host named `name` in hosts[]; a BeError('E_HOST') listing the known names otherwise. */
 export function requireHost(config: Config, name: string): Config['hosts'][number] {
   const host = config.hosts.find((h) => h.name === name);
-  if (!host) throw new BeError('E_HOST', `unknown host ${JSON.stringify(name)}: known hosts are ${config.hosts.map((h) => h.name).join(', ') || 'none (add it to hosts[])'}`);
+  if (!host)
+    throw new BeError(
+      'E_HOST',
+      `unknown host ${JSON.stringify(name)}: known hosts are ${config.hosts.map((h) => h.name).join(', ') || 'none (add it to hosts[])'}`,
+    );
   return host;
 }

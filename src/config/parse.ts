@@ -19,9 +19,7 @@ type Path = (string | number)[];
 
 /** `hosts.0.mac` → `hosts[0].mac`, the way people read it. */
 export function formatKey(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
 }
 
 function splitKey(key: string): Path {

@@ -112,14 +112,23 @@ const dhcp = z.strictObject({
   /** More networks, reached through DHCP relays and chosen by giaddr: one appliance, many subnets. */
   pools: z.array(dhcpPool).default([]),
   /** Seconds. */
-  leaseTime: z.number().int().min(60).max(365 * 86400).default(3600),
+  leaseTime: z
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 86400)
+    .default(3600),
   leaseFile: z.string().min(1).default('/var/db/be/dhcp.leases'),
   /** Whether PXE clients not in hosts[] get a boot file (default.yaml: true). */
   bootUnknown: z.boolean().default(false),
   /** The boot environment of hosts not in hosts[] when bootUnknown is true; null: the default root (tftp.root). */
   defaultBe: z.string().min(1).nullable().default(null),
   /** UEFI HTTP boot: the URL under which boot environments' files are served; null: HTTP boot clients get no answer. */
-  httpBaseUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').nullable().default(null),
+  httpBaseUrl: z
+    .string()
+    .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+    .nullable()
+    .default(null),
   /** Server port (67); another value only for tests and relays that forward elsewhere. */
   port: port.default(67),
   /** Client port replies go to (68). */
@@ -127,7 +136,12 @@ const dhcp = z.strictObject({
   /** proxyDHCP also listens here (PXE spec: boot server discovery on 4011); null: not at all. */
   proxyPort: port.nullable().default(4011),
   /** Seconds a declined address stays out of the pool (RFC 2131 §4.3.3). */
-  declineTime: z.number().int().min(0).max(86400 * 30).default(3600),
+  declineTime: z
+    .number()
+    .int()
+    .min(0)
+    .max(86400 * 30)
+    .default(3600),
   /** Extra options for every reply, by option-table name: { ntpServers: [10.0.0.1], domainName: lan }. */
   options: z.record(z.string(), z.unknown()).default({}),
 });
@@ -142,7 +156,10 @@ const guestFields = {
   /** The tap interface of the guest's NIC; default tapN, N the host's place among bhyve hosts. */
   tap: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name'),
   /** A bridge to add the tap to (created tap, `ifconfig BRIDGE addm TAP`); null: leave the tap alone. */
-  bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name').nullable(),
+  bridge: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name')
+    .nullable(),
   /** stdio (the terminal running be bootnfs) or a null-modem device such as /dev/nmdm0A. */
   console: z.string().regex(/^(stdio|\/dev\/nmdm\d+[AB])$/, 'must be stdio or /dev/nmdmNA'),
   /** auto: virtio-net from FreeBSD 9.0, e1000 before (from the BE's release). */
@@ -151,9 +168,15 @@ const guestFields = {
   netmask: ipv4.nullable(),
   gateway: ipv4.nullable(),
   /** The BE's FreeBSD release, e.g. 14.1-RELEASE; null: read from the BE (bin/freebsd-version, else the kernel). */
-  release: z.string().regex(/^\d+\.\d+-[A-Z][A-Z0-9]*(-p\d+)?$/, 'must be a release such as 14.1-RELEASE').nullable(),
+  release: z
+    .string()
+    .regex(/^\d+\.\d+-[A-Z][A-Z0-9]*(-p\d+)?$/, 'must be a release such as 14.1-RELEASE')
+    .nullable(),
   /** boot.nfsroot.options for the kernel, e.g. nfsv3,tcp; null: none. */
-  nfsOptions: z.string().regex(/^[a-z0-9=,:; ]+$/, 'must be options such as nfsv3,tcp').nullable(),
+  nfsOptions: z
+    .string()
+    .regex(/^[a-z0-9=,:; ]+$/, 'must be options such as nfsv3,tcp')
+    .nullable(),
   /** Extra loader variables passed with bhyveload -e. */
   env: z.record(z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a loader variable name is letters, digits, "_", "." and "-"'), z.string()),
 };
@@ -233,7 +256,10 @@ const nfs = z.strictObject({
   /** Seconds between reconciliations of the exports file with the inventory in `be serve`. */
   reconcileInterval: z.number().int().min(1).max(86_400).default(60),
   /** Mount options of the lines `be fstab` writes for the guest. */
-  fstabOptions: z.string().regex(/^[A-Za-z0-9_=,.-]+$/, 'must be a comma-separated option list without blanks').default('rw'),
+  fstabOptions: z
+    .string()
+    .regex(/^[A-Za-z0-9_=,.-]+$/, 'must be a comma-separated option list without blanks')
+    .default('rw'),
   /** argv of a helper that prints the handle of the path appended to it, for servers whose mountd refuses our MOUNT call; null: MOUNT v3 over UDP. */
   handleCommand: z.array(z.string().min(1)).min(1).nullable().default(null),
 });
@@ -263,7 +289,12 @@ export const configSchema = z
     for (const [key, value] of Object.entries(config.dhcp.options)) {
       const spec = optionByName(key);
       if (!spec) {
-        ctx.addIssue({ code: 'custom', path: ['dhcp', 'options', key], input: key, message: `no such DHCP option (known: ${optionTable.map((o) => o.name).join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dhcp', 'options', key],
+          input: key,
+          message: `no such DHCP option (known: ${optionTable.map((o) => o.name).join(', ')})`,
+        });
         continue;
       }
       try {
@@ -274,7 +305,10 @@ export const configSchema = z
     }
     const seen = new Map<string, number>();
     config.hosts.forEach((h, index) => {
-      for (const [key, value] of [['name', h.name], ['mac', h.mac]] as const) {
+      for (const [key, value] of [
+        ['name', h.name],
+        ['mac', h.mac],
+      ] as const) {
         const first = seen.get(`${key}:${value}`);
         if (first !== undefined) {
           ctx.addIssue({

@@ -10,9 +10,7 @@ export interface ControlRequest {
   params: Record<string, unknown>;
 }
 
-export type ControlResponse =
-  | { id: number; result: unknown }
-  | { id: number; error: { code: string; message: string } };
+export type ControlResponse = { id: number; result: unknown } | { id: number; error: { code: string; message: string } };
 
 /** Lines longer than this are refused: no request needs more, and a peer must not grow our memory. */
 export const maxLineBytes = 64 * 1024;

@@ -58,8 +58,7 @@ export function parseRfc3004(data: Uint8Array): string[] | undefined {
 
 /** Reads the request once. Throws OptionValueError when an option the policy relies on is malformed. */
 export function requestInfo(packet: DhcpPacket): RequestInfo {
-  const mac =
-    packet.htype === 1 && packet.hlen === 6 ? Array.from(packet.chaddr, (b) => hex[b]!).join(':') : undefined;
+  const mac = packet.htype === 1 && packet.hlen === 6 ? Array.from(packet.chaddr, (b) => hex[b]!).join(':') : undefined;
   const clientId = getOption(packet, 'clientId');
   const clientKey = clientId && clientId.length > 0 ? `id:${bytesToHex(clientId)}` : `hw:${packet.htype}:${bytesToHex(packet.chaddr)}`;
   const userClassRaw = getOption(packet, 'userClass');

@@ -112,9 +112,7 @@ function readOptionField(buf: Uint8Array, start: number, end: number, field: str
     if (i + 1 >= end) throw new DhcpDecodeError(`option ${code} at offset ${i} in the ${field} field: length byte missing`);
     const length = buf[i + 1]!;
     if (i + 2 + length > end) {
-      throw new DhcpDecodeError(
-        `option ${code} at offset ${i} in the ${field} field claims ${length} bytes, only ${end - i - 2} remain`,
-      );
+      throw new DhcpDecodeError(`option ${code} at offset ${i} in the ${field} field claims ${length} bytes, only ${end - i - 2} remain`);
     }
     const list = into.get(code);
     // A view, not a copy: a decoded packet shares the datagram's memory (copying every option showed in GC profiles).
@@ -273,7 +271,12 @@ export function encodePacket(packet: DhcpPacket, encodeOptions: EncodeOptions = 
   const maxLength = Math.max(DEFAULT_MAX_MESSAGE, encodeOptions.maxLength ?? DEFAULT_MAX_MESSAGE);
   // Fast path, the usual case: everything fits in the options field, each option is written in place.
   const length = tlvLength(packet.options);
-  if (length <= maxLength - OPTIONS_OFFSET - 1 && packet.chaddr.length <= 16 && packet.sname.length <= SNAME_LENGTH / 4 && packet.file.length <= FILE_LENGTH / 4) {
+  if (
+    length <= maxLength - OPTIONS_OFFSET - 1 &&
+    packet.chaddr.length <= 16 &&
+    packet.sname.length <= SNAME_LENGTH / 4 &&
+    packet.file.length <= FILE_LENGTH / 4
+  ) {
     const out = new Uint8Array(Math.max(MIN_MESSAGE_LENGTH, OPTIONS_OFFSET + length + 1));
     writeHeader(out, packet);
     if (packet.sname) out.set(utf8Encoder.encode(packet.sname), SNAME_OFFSET);

@@ -67,7 +67,8 @@ export function parseIpJsonAddr(text: string): InterfaceAddress[] {
     const loopback = flags.includes('LOOPBACK');
     addrs.forEach((a: unknown, n) => {
       if (!isObject(a) || a.family !== 'inet') return;
-      if (typeof a.local !== 'string' || !isIPv4(a.local)) throw new InterfaceListError(`${where} (${name}): addr_info[${n}].local is not an IPv4 address: ${JSON.stringify(a.local)}`);
+      if (typeof a.local !== 'string' || !isIPv4(a.local))
+        throw new InterfaceListError(`${where} (${name}): addr_info[${n}].local is not an IPv4 address: ${JSON.stringify(a.local)}`);
       if (!isPrefix(a.prefixlen)) throw new InterfaceListError(`${where} (${name}): addr_info[${n}].prefixlen is not 0..32: ${JSON.stringify(a.prefixlen)}`);
       result.push({ name, address: a.local, prefix: a.prefixlen, up, running, loopback });
     });

@@ -35,7 +35,7 @@ const isRootUser = (user: string): boolean => user === 'root' || user === '0';
 /** Check the refusals; returns the parsed network. */
 export function checkExportPolicy(options: ExportsOptions): { network: string; prefix: number } {
   if (options.network === null) {
-    throw new BeError('E_CONFIG', 'nfs.network is not set: exports are refused until it names the clients\' network (e.g. --set nfs.network=192.168.2.0/24)');
+    throw new BeError('E_CONFIG', "nfs.network is not set: exports are refused until it names the clients' network (e.g. --set nfs.network=192.168.2.0/24)");
   }
   const net = parseCidr(options.network);
   if (net.prefix === 0 && isRootUser(options.maproot) && !options.allowWorldRoot) {
@@ -44,14 +44,18 @@ export function checkExportPolicy(options: ExportsOptions): { network: string; p
       `nfs.network ${options.network} with nfs.maproot=${options.maproot} would give root on these boot environments to every address: refused (set nfs.allowWorldRoot=true or pass --force to mean it)`,
     );
   }
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(options.maproot)) throw new BeError('E_CONFIG', `nfs.maproot ${JSON.stringify(options.maproot)} is not a user name or uid`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(options.maproot))
+    throw new BeError('E_CONFIG', `nfs.maproot ${JSON.stringify(options.maproot)} is not a user name or uid`);
   return net;
 }
 
 /** Paths go into the file unquoted (exports(5) splits on blanks), so only plain absolute paths pass. */
 function checkPath(path: string): void {
   if (!/^\/[A-Za-z0-9_.,:@+=%~/-]*$/.test(path) || path.includes('//') || /(^|\/)\.\.?(\/|$)/.test(path)) {
-    throw new BeError('E_CONFIG', `cannot export ${JSON.stringify(path)}: only absolute paths of letters, digits and _.,:@+=%~- are written to an exports file`);
+    throw new BeError(
+      'E_CONFIG',
+      `cannot export ${JSON.stringify(path)}: only absolute paths of letters, digits and _.,:@+=%~- are written to an exports file`,
+    );
   }
 }
 

@@ -47,7 +47,10 @@ export function parseHandle(text: string, declaredLength?: number): Buffer {
   const bytes = Buffer.from(hex, 'hex');
   const max = declaredLength ?? NFSX_V2FH;
   if (bytes.length > max || bytes.length === 0) throw new HandleError(`bad NFS handle len: ${bytes.length} bytes, expected ${max}`);
-  if (bytes.length !== max) throw new HandleError(`bad NFS handle len: ${bytes.length} bytes decoded, ${declaredLength === undefined ? 'the NFSv2 path needs 32' : `nfshandlelen says ${declaredLength}`}`);
+  if (bytes.length !== max)
+    throw new HandleError(
+      `bad NFS handle len: ${bytes.length} bytes decoded, ${declaredLength === undefined ? 'the NFSv2 path needs 32' : `nfshandlelen says ${declaredLength}`}`,
+    );
   return bytes;
 }
 

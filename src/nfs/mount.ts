@@ -14,7 +14,7 @@ export const FHSIZE3 = 64;
 /** RFC 1813 §5.1.5 mountstat3, with what each means to someone exporting a boot environment. */
 export const mountStatNames: Record<number, string> = {
   0: 'MNT3_OK',
-  1: 'MNT3ERR_PERM (not permitted: the client is not in the export\'s network, or its source port is not reserved)',
+  1: "MNT3ERR_PERM (not permitted: the client is not in the export's network, or its source port is not reserved)",
   2: 'MNT3ERR_NOENT (no such path, or the path is not exported)',
   5: 'MNT3ERR_IO (I/O error on the server)',
   13: 'MNT3ERR_ACCES (access denied: the path is not exported to this client)',

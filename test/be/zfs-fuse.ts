@@ -97,7 +97,14 @@ export class ZfsFuse {
     this.daemon = execa('zfs-fuse', ['--no-daemon', '--no-kstat-mount'], { reject: false, stdin: 'ignore' });
     const pid = this.daemon.pid;
     // If the test process dies without stop(), the daemon must not outlive it.
-    if (pid !== undefined) process.once('exit', () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
+    if (pid !== undefined)
+      process.once('exit', () => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      });
     const daemon = this.daemon;
     await waitFor(
       async () => {

@@ -17,7 +17,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const envs = join(dir, 'envs');
 const exportsFile = join(dir, 'exports');
 const counter = join(dir, 'reloads');
-const base = ['--set', `be.root=${envs}`, '--set', `server.stateDir=${join(dir, 'state')}`, '--set', `nfs.exportsFile=${exportsFile}`, '--set', `nfs.reload=[sh, -c, "echo reload >> ${counter}"]`];
+const base = [
+  '--set',
+  `be.root=${envs}`,
+  '--set',
+  `server.stateDir=${join(dir, 'state')}`,
+  '--set',
+  `nfs.exportsFile=${exportsFile}`,
+  '--set',
+  `nfs.reload=[sh, -c, "echo reload >> ${counter}"]`,
+];
 const net = ['--set', 'nfs.network=10.99.0.0/24'];
 const reloads = () => (existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0);
 
@@ -32,20 +41,46 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
     expect(await run(['list'])).toEqual({ code: 0, stdout: `no boot environments in ${envs}\n`, stderr: '' });
     expect(await run(['create', 'head'])).toEqual({ code: 0, stdout: `created ${envs}/head (1 dataset)\n`, stderr: '' });
     expect(await run(['create', 'stable'])).toMatchObject({ code: 0 });
-    expect(await run(['create', '-l', 'freebsd', 'nested'])).toEqual({ code: 2, stdout: '', stderr: 'be: be.backend dir has no nested datasets: use -l flat (or be.backend zfs for -l freebsd)\n' });
-    expect(await run(['create', '-l', 'deep', 'x'])).toMatchObject({ code: 2, stderr: "error: option '-l, --layout <layout>' argument 'deep' is invalid. expected freebsd (nested datasets) or flat (one dataset)\n" });
+    expect(await run(['create', '-l', 'freebsd', 'nested'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'be: be.backend dir has no nested datasets: use -l flat (or be.backend zfs for -l freebsd)\n',
+    });
+    expect(await run(['create', '-l', 'deep', 'x'])).toMatchObject({
+      code: 2,
+      stderr: "error: option '-l, --layout <layout>' argument 'deep' is invalid. expected freebsd (nested datasets) or flat (one dataset)\n",
+    });
     expect(await run(['create', '../escape'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^be: "\.\.\/escape" is not a boot environment name/) });
     expect(await run(['mount', 'nope'])).toEqual({ code: 2, stdout: '', stderr: `be: no boot environment named nope in ${envs} (known: head, stable)\n` });
-    const list = JSON.parse((await run(['list', '--json'], ['--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=head'])).stdout);
+    const list = JSON.parse(
+      (await run(['list', '--json'], ['--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=head'])).stdout,
+    );
     expect(list).toEqual([
-      { name: 'head', source: `${envs}/head`, shared: false, hosts: ['vm1'], mountedAt: `${envs}/head`, datasets: [{ name: `${envs}/head`, guestPath: '/', path: `${envs}/head`, canmount: 'on' }] },
-      { name: 'stable', source: `${envs}/stable`, shared: false, hosts: [], mountedAt: `${envs}/stable`, datasets: [{ name: `${envs}/stable`, guestPath: '/', path: `${envs}/stable`, canmount: 'on' }] },
+      {
+        name: 'head',
+        source: `${envs}/head`,
+        shared: false,
+        hosts: ['vm1'],
+        mountedAt: `${envs}/head`,
+        datasets: [{ name: `${envs}/head`, guestPath: '/', path: `${envs}/head`, canmount: 'on' }],
+      },
+      {
+        name: 'stable',
+        source: `${envs}/stable`,
+        shared: false,
+        hosts: [],
+        mountedAt: `${envs}/stable`,
+        datasets: [{ name: `${envs}/stable`, guestPath: '/', path: `${envs}/stable`, canmount: 'on' }],
+      },
     ]);
   });
 
   it('sharenfs writes the managed file and reloads; refusals change nothing', async () => {
     expect(await run(['sharenfs', 'head'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^be: nfs\.network is not set/) });
-    expect(await run(['sharenfs', 'head'], ['--set', 'nfs.network=0.0.0.0/0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/would give root .* to every address: refused/) });
+    expect(await run(['sharenfs', 'head'], ['--set', 'nfs.network=0.0.0.0/0'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/would give root .* to every address: refused/),
+    });
     expect(existsSync(exportsFile)).toBe(false);
     expect(JSON.parse((await run(['list', '--json'])).stdout)[0].shared).toBe(false);
 
@@ -73,7 +108,9 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
     expect(await run(['nfshandle', 'relative'])).toMatchObject({ code: 2 });
     const r = await run(['nfshandle', '/ROOT/head', '--server', '127.0.0.1', '--portmap-port', '9', '--timeout', '50']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^be: portmapper GETPORT MOUNT v3\/udp to 127\.0\.0\.1:9: (connection refused \(nothing listens there\)|no reply after 4 tries in \d+ ms)\n$/);
+    expect(r.stderr).toMatch(
+      /^be: portmapper GETPORT MOUNT v3\/udp to 127\.0\.0\.1:9: (connection refused \(nothing listens there\)|no reply after 4 tries in \d+ ms)\n$/,
+    );
   });
 });
 
@@ -95,11 +132,22 @@ describe('sharing before the NFS server runs (as zfs set sharenfs does)', { time
     expect(readFileSync(exportsFile, 'utf8')).toContain(`${envs}/pxe -maproot`);
 
     // A stand-in mountd: it only writes its pid file and counts SIGHUPs (mountd cannot run here).
-    const mountd = execa('node', ['-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n'); let n = 0; process.on('SIGHUP', () => console.log('SIGHUP ' + ++n)); setInterval(() => {}, 1000);`], { reject: false });
+    const mountd = execa(
+      'node',
+      [
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n'); let n = 0; process.on('SIGHUP', () => console.log('SIGHUP ' + ++n)); setInterval(() => {}, 1000);`,
+      ],
+      { reject: false },
+    );
     try {
       const hups = new LineWatcher(mountd.stdout);
       await eventually(() => (existsSync(pidFile) ? true : undefined), 'the stand-in mountd pid file');
-      expect(await run(['unsharenfs', 'early'], noServer)).toEqual({ code: 0, stdout: `early no longer shared: ${exportsFile} rewritten, NFS server reloaded\n`, stderr: '' });
+      expect(await run(['unsharenfs', 'early'], noServer)).toEqual({
+        code: 0,
+        stdout: `early no longer shared: ${exportsFile} rewritten, NFS server reloaded\n`,
+        stderr: '',
+      });
       await hups.next(/SIGHUP 1/);
     } finally {
       mountd.kill('SIGKILL');
@@ -122,11 +170,15 @@ describe('sharing before the NFS server runs (as zfs set sharenfs does)', { time
 });
 
 describe('nfs.handleCommand', { timeout: 120_000 }, () => {
-  it('runs the helper with the path appended and prints its handle the kernel\'s way', async () => {
+  it("runs the helper with the path appended and prints its handle the kernel's way", async () => {
     // A stand-in helper: prints a 4-byte handle for /ROOT/head only.
     const helper = '[sh, -c, "test \\"$1\\" = /ROOT/head && echo Xabcd0001X", sh]';
     const ok = await run(['nfshandle', '/ROOT/head', '--server', '10.0.0.1', '--set', `nfs.handleCommand=${helper}`]);
-    expect(ok).toEqual({ code: 0, stdout: 'boot.nfsroot.server=10.0.0.1\nboot.nfsroot.path=/ROOT/head\nboot.nfsroot.nfshandle=Xabcd0001X\nboot.nfsroot.nfshandlelen=4\n', stderr: '' });
+    expect(ok).toEqual({
+      code: 0,
+      stdout: 'boot.nfsroot.server=10.0.0.1\nboot.nfsroot.path=/ROOT/head\nboot.nfsroot.nfshandle=Xabcd0001X\nboot.nfsroot.nfshandlelen=4\n',
+      stderr: '',
+    });
     const bad = await run(['nfshandle', '/ROOT/other', '--server', '10.0.0.1', '--set', `nfs.handleCommand=${helper}`]);
     expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^be: sh -c .*\/ROOT\/other: exit status 1/) });
     const garbage = await run(['nfshandle', '/ROOT/head', '--set', 'nfs.handleCommand=[echo, not-a-handle]']);

@@ -20,13 +20,52 @@ afterAll(() => {
 beforeEach(() => fakes.reset());
 
 const expectedLoad = [
-  'bhyveload', '-c', '/dev/nmdm0A', '-m', '1024M', '-h', root,
-  '-e', 'boot.netif.name=vtnet0', '-e', 'boot.netif.hwaddr=02:01:02:03:04:05', '-e', 'boot.netif.ip=10.99.0.50',
-  '-e', 'boot.netif.netmask=255.255.255.0', '-e', 'boot.nfsroot.server=10.99.0.1', '-e', `boot.nfsroot.path=${root}`,
-  '-e', `boot.nfsroot.nfshandle=X${handleHex}X`, '-e', 'boot.nfsroot.nfshandlelen=28',
-  '-e', `vfs.root.mountfrom=nfs:10.99.0.1:${root}`, 'head',
+  'bhyveload',
+  '-c',
+  '/dev/nmdm0A',
+  '-m',
+  '1024M',
+  '-h',
+  root,
+  '-e',
+  'boot.netif.name=vtnet0',
+  '-e',
+  'boot.netif.hwaddr=02:01:02:03:04:05',
+  '-e',
+  'boot.netif.ip=10.99.0.50',
+  '-e',
+  'boot.netif.netmask=255.255.255.0',
+  '-e',
+  'boot.nfsroot.server=10.99.0.1',
+  '-e',
+  `boot.nfsroot.path=${root}`,
+  '-e',
+  `boot.nfsroot.nfshandle=X${handleHex}X`,
+  '-e',
+  'boot.nfsroot.nfshandlelen=28',
+  '-e',
+  `vfs.root.mountfrom=nfs:10.99.0.1:${root}`,
+  'head',
 ];
-const expectedRun = ['bhyve', '-c', '1', '-m', '1024M', '-H', '-P', '-A', '-s', '0,hostbridge', '-s', '1,lpc', '-s', '2,virtio-net,tap0,mac=02:01:02:03:04:05', '-l', 'com1,/dev/nmdm0A', 'head'];
+const expectedRun = [
+  'bhyve',
+  '-c',
+  '1',
+  '-m',
+  '1024M',
+  '-H',
+  '-P',
+  '-A',
+  '-s',
+  '0,hostbridge',
+  '-s',
+  '1,lpc',
+  '-s',
+  '2,virtio-net,tap0,mac=02:01:02:03:04:05',
+  '-l',
+  'com1,/dev/nmdm0A',
+  'head',
+];
 
 describe('be bootnfs', () => {
   it('--dry-run refuses a BE that is not shared yet, changing nothing', async () => {
@@ -55,7 +94,11 @@ describe('be bootnfs', () => {
     const json = JSON.parse(String((await be([...settings, 'bootnfs', 'head', '--dry-run', '--json', '--bridge', 'bridge0', '--memory', '2G'])).stdout));
     expect(json).toMatchObject({ vm: 'head', be: 'head', release: '14.1-RELEASE-p5', nfsVersion: 3 });
     expect(json.env['boot.nfsroot.nfshandle']).toBe(`X${handleHex}X`);
-    expect(json.commands.slice(1, 4)).toEqual([['ifconfig', 'tap0', 'create'], ['ifconfig', 'bridge0', 'addm', 'tap0'], ['ifconfig', 'tap0', 'up']]);
+    expect(json.commands.slice(1, 4)).toEqual([
+      ['ifconfig', 'tap0', 'create'],
+      ['ifconfig', 'bridge0', 'addm', 'tap0'],
+      ['ifconfig', 'tap0', 'up'],
+    ]);
     expect(json.commands[4]).toContain('2048M');
     expect(fakes.calls()).toEqual([]);
   });
@@ -64,7 +107,11 @@ describe('be bootnfs', () => {
     fakes.queue('bhyve', 3);
     const result = await be([...settings, 'bootnfs', 'head'], { env: fakes.env });
     expect(result.exitCode).toBe(1);
-    expect(String(result.stderr).split('\n').filter((l) => l.startsWith('be: '))).toEqual(['be: guest head ended: triple-fault (status 3) after 1 boot(s)']);
+    expect(
+      String(result.stderr)
+        .split('\n')
+        .filter((l) => l.startsWith('be: ')),
+    ).toEqual(['be: guest head ended: triple-fault (status 3) after 1 boot(s)']);
   });
 
   it.each([

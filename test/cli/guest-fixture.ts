@@ -31,10 +31,22 @@ export function guestFixture(name: string, host: Record<string, string>): GuestF
   const helper = join(dir, 'print-handle');
   writeFileSync(helper, `#!/bin/sh\n# prints the handle of "$1"\necho X${handleHex}X\n`, { mode: 0o755 });
   const settings = [
-    '--set', 'be.backend=dir', '--set', `be.root=${envs}`,
-    '--set', `server.stateDir=${join(dir, 'state')}`, '--set', 'server.address=10.99.0.1',
-    '--set', 'nfs.network=10.99.0.0/24', '--set', `nfs.exportsFile=${join(dir, 'exports')}`, '--set', 'nfs.reload=["true"]',
-    '--set', `nfs.handleCommand=[${helper}]`,
+    '--set',
+    'be.backend=dir',
+    '--set',
+    `be.root=${envs}`,
+    '--set',
+    `server.stateDir=${join(dir, 'state')}`,
+    '--set',
+    'server.address=10.99.0.1',
+    '--set',
+    'nfs.network=10.99.0.0/24',
+    '--set',
+    `nfs.exportsFile=${join(dir, 'exports')}`,
+    '--set',
+    'nfs.reload=["true"]',
+    '--set',
+    `nfs.handleCommand=[${helper}]`,
     ...Object.entries({ name: 'head', mac: '02:01:02:03:04:05', ip: '10.99.0.50', be: 'head', boot: 'bhyve', ...host }).flatMap(([key, value]) => [
       '--set',
       `hosts.0.${key}=${value}`,

@@ -30,7 +30,9 @@ describe('be sharepxe and be bootpxe', () => {
   it('sharepxe --host shares the BE, marks it PXE-bootable and assigns the host in the effective configuration', async () => {
     const result = await be([...flags, 'sharepxe', 'head', '--host', 'lab1']);
     expect(String(result.stderr)).toBe('');
-    expect(String(result.stdout)).toBe(`head is PXE-bootable: boot/pxeboot under ${fixture.root}\nlab1 boots head\nbe serve is not running: this takes effect when it starts`);
+    expect(String(result.stdout)).toBe(
+      `head is PXE-bootable: boot/pxeboot under ${fixture.root}\nlab1 boots head\nbe serve is not running: this takes effect when it starts`,
+    );
     const shown = JSON.parse(String((await be([...flags, 'config', 'show', '--json'])).stdout));
     expect(shown.hosts[0]).toMatchObject({ name: 'lab1', be: 'head' });
     const listed = JSON.parse(String((await be([...flags, 'list', '--json'])).stdout));

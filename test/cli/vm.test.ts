@@ -57,7 +57,16 @@ describe('be serve runs the vmtab', () => {
       expect(calls.filter((c) => c.startsWith('bhyve '))).toHaveLength(2);
       expect(calls.at(-1)).toBe(destroy);
       expect(out.lines.filter((l) => /"msg":"guest head /.test(l)).map((l) => JSON.parse(l).state)).toEqual([
-        'preparing', 'loading', 'running', 'stopping', 'stopped', 'preparing', 'loading', 'running', 'stopping', 'stopped',
+        'preparing',
+        'loading',
+        'running',
+        'stopping',
+        'stopped',
+        'preparing',
+        'loading',
+        'running',
+        'stopping',
+        'stopped',
       ]);
     } finally {
       serve.kill('SIGKILL');

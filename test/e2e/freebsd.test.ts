@@ -88,39 +88,46 @@ describe.skipIf(peers.skip || !fixtures)('real FreeBSD loaders boot from be serv
     ['10.1', 'uefi', false],
   ];
 
-  it.each(cases)('%s %s (reservation: %s): one address for firmware and loader, the BE\'s root, its handle, loaderEnv, up to the kernel', { timeout: bootTimeoutMs + 60_000 }, async (release, firmware, withReservation) => {
-    const be = release === '12.2' ? 'r122' : 'r101';
-    const path = lab.beDirOf(be);
-    await lab.startBe(be, {
-      source: 'catalogue',
-      host: { ...(withReservation ? { ip: reserved } : {}), loaderEnv: { 'be.probe': `probe-${lab.token}` } },
-    });
-    // BE_CAPTURE_DHCP=DIR records the loader's own DHCP requests as golden fixtures (test/fixtures/freebsd/README.md).
-    const capture = captureDir && !withReservation ? await lab.captureOnBridge('udp dst port 67', 400) : undefined;
-    const result = await lab.boot(firmware, bootTimeoutMs, { memoryMb: 512, serialConsole: true });
-    if (capture) saveLoaderRequests(await capture.frames(2000), `${release}-${firmware}`);
-    const log = lab.serverLog();
-    const context = `serial console (last 4000 chars):\n${result.console.slice(-4000)}\nserver log (last 40 lines):\n${log.slice(-40).join('\n')}`;
-    expect(result.timedOut, context).toBe(false);
-    const env = probed(result.console);
+  it.each(cases)(
+    "%s %s (reservation: %s): one address for firmware and loader, the BE's root, its handle, loaderEnv, up to the kernel",
+    { timeout: bootTimeoutMs + 60_000 },
+    async (release, firmware, withReservation) => {
+      const be = release === '12.2' ? 'r122' : 'r101';
+      const path = lab.beDirOf(be);
+      await lab.startBe(be, {
+        source: 'catalogue',
+        host: { ...(withReservation ? { ip: reserved } : {}), loaderEnv: { 'be.probe': `probe-${lab.token}` } },
+      });
+      // BE_CAPTURE_DHCP=DIR records the loader's own DHCP requests as golden fixtures (test/fixtures/freebsd/README.md).
+      const capture = captureDir && !withReservation ? await lab.captureOnBridge('udp dst port 67', 400) : undefined;
+      const result = await lab.boot(firmware, bootTimeoutMs, { memoryMb: 512, serialConsole: true });
+      if (capture) saveLoaderRequests(await capture.frames(2000), `${release}-${firmware}`);
+      const log = lab.serverLog();
+      const context = `serial console (last 4000 chars):\n${result.console.slice(-4000)}\nserver log (last 40 lines):\n${log.slice(-40).join('\n')}`;
+      expect(result.timedOut, context).toBe(false);
+      const env = probed(result.console);
 
-    // Every address the DHCP server acknowledged to this MAC: the firmware's and the loader's are one.
-    const acked = log.map((l) => JSON.parse(l) as { msg?: string; mac?: string; ip?: string }).filter((l) => l.msg === 'DHCPACK' && l.mac === lab.mac).map((l) => l.ip);
-    expect(acked.length, context).toBeGreaterThanOrEqual(2);
-    expect(new Set(acked).size, context).toBe(1);
-    if (withReservation) expect(acked[0], context).toBe(reserved);
-    expect(env['boot.netif.ip'], context).toBe(acked[0]);
+      // Every address the DHCP server acknowledged to this MAC: the firmware's and the loader's are one.
+      const acked = log
+        .map((l) => JSON.parse(l) as { msg?: string; mac?: string; ip?: string })
+        .filter((l) => l.msg === 'DHCPACK' && l.mac === lab.mac)
+        .map((l) => l.ip);
+      expect(acked.length, context).toBeGreaterThanOrEqual(2);
+      expect(new Set(acked).size, context).toBe(1);
+      if (withReservation) expect(acked[0], context).toBe(reserved);
+      expect(env['boot.netif.ip'], context).toBe(acked[0]);
 
-    expect(env['dhcp.root-path'], context).toBe(`${lab.server}:${path}`);
-    expect(env['boot.nfsroot.path'], context).toBe(path);
-    const handle = await lab.lan.run('server', ['node', beMain, 'nfshandle', path, '--server', lab.server, '--json']);
-    expect(env['boot.nfsroot.nfshandle'], context).toBe((JSON.parse(String(handle.stdout)) as { handle: string }).handle);
-    expect(env['be.probe'], context).toBe(`probe-${lab.token}`);
-    expect(result.console, context).toMatch(kernelAttempt[release]);
+      expect(env['dhcp.root-path'], context).toBe(`${lab.server}:${path}`);
+      expect(env['boot.nfsroot.path'], context).toBe(path);
+      const handle = await lab.lan.run('server', ['node', beMain, 'nfshandle', path, '--server', lab.server, '--json']);
+      expect(env['boot.nfsroot.nfshandle'], context).toBe((JSON.parse(String(handle.stdout)) as { handle: string }).handle);
+      expect(env['be.probe'], context).toBe(`probe-${lab.token}`);
+      expect(result.console, context).toMatch(kernelAttempt[release]);
 
-    // be leases: one lease for the MAC.
-    const leases = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'leases', '--json']);
-    const mine = (JSON.parse(String(leases.stdout)) as { mac: string | null; state: string }[]).filter((l) => l.mac === lab.mac);
-    expect(mine, String(leases.stdout)).toHaveLength(1);
-  });
+      // be leases: one lease for the MAC.
+      const leases = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'leases', '--json']);
+      const mine = (JSON.parse(String(leases.stdout)) as { mac: string | null; state: string }[]).filter((l) => l.mac === lab.mac);
+      expect(mine, String(leases.stdout)).toHaveLength(1);
+    },
+  );
 });

@@ -28,7 +28,22 @@ import { beMain } from '../cli/be.js';
 import { packageRoot } from '../../services/config.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
 
-export const labPeers = ['ip', 'zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'dnsmasq', 'qemu-system-x86_64', 'apt-get', 'dpkg', 'cpio', 'gzip', 'xz'];
+export const labPeers = [
+  'ip',
+  'zfs-fuse',
+  'zpool',
+  'zfs',
+  'ganesha.nfsd',
+  'rpcbind',
+  'rpcinfo',
+  'dnsmasq',
+  'qemu-system-x86_64',
+  'apt-get',
+  'dpkg',
+  'cpio',
+  'gzip',
+  'xz',
+];
 
 export { beMain };
 
@@ -187,11 +202,30 @@ export class PxeLab {
 
   /** Runs the compiled be command on the host (where the zfs-fuse mounts are), with the lab's settings. */
   async beCommand(args: string[]): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
-    const result = await execa('node', [beMain, ...args,
-      '--set', 'be.backend=zfs', '--set', `be.root=${this.pool}/ROOT`, '--set', `be.mountDir=${this.mountDir}`,
-      '--set', `server.stateDir=${join(this.dir, 'state')}`, '--set', 'nfs.format=ganesha', '--set', `nfs.exportsFile=${this.beExportsFile}`,
-      '--set', `nfs.network=${this.subnet}.0/24`, '--set', 'nfs.reload=[/bin/true]',
-    ], { reject: false, stdin: 'ignore', timeout: 120_000 });
+    const result = await execa(
+      'node',
+      [
+        beMain,
+        ...args,
+        '--set',
+        'be.backend=zfs',
+        '--set',
+        `be.root=${this.pool}/ROOT`,
+        '--set',
+        `be.mountDir=${this.mountDir}`,
+        '--set',
+        `server.stateDir=${join(this.dir, 'state')}`,
+        '--set',
+        'nfs.format=ganesha',
+        '--set',
+        `nfs.exportsFile=${this.beExportsFile}`,
+        '--set',
+        `nfs.network=${this.subnet}.0/24`,
+        '--set',
+        'nfs.reload=[/bin/true]',
+      ],
+      { reject: false, stdin: 'ignore', timeout: 120_000 },
+    );
     return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
   }
 
@@ -251,9 +285,18 @@ export class PxeLab {
     const added = await this.lan.run('server', ['ip', '-6', 'addr', 'add', `${prefix}1/64`, 'dev', 'eth0', 'nodad']);
     if (added.exitCode !== 0) throw new Error(`ip -6 addr add: ${added.stderr}`);
     const child = this.lan.spawn('server', [
-      'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--port=0', '--user=root',
-      '--interface=eth0', '--bind-interfaces', `--pid-file=${join(this.dir, 'radvd.pid')}`, '--dhcp-leasefile=/dev/null',
-      '--enable-ra', `--dhcp-range=${prefix},ra-only,64,1h`,
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--log-facility=-',
+      '--conf-file=/dev/null',
+      '--port=0',
+      '--user=root',
+      '--interface=eth0',
+      '--bind-interfaces',
+      `--pid-file=${join(this.dir, 'radvd.pid')}`,
+      '--dhcp-leasefile=/dev/null',
+      '--enable-ra',
+      `--dhcp-range=${prefix},ra-only,64,1h`,
     ]);
     const out = new LineWatcher(child.stderr);
     await out.next(/router advertisement on/, 15_000).catch((err: Error) => {
@@ -272,15 +315,28 @@ export class PxeLab {
     const leases = join(this.dir, 'dnsmasq.leases');
     rmSync(leases, { force: true });
     const child = this.lan.spawn('server', [
-      'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--log-dhcp', '--conf-file=/dev/null', '--port=0', '--user=root',
-      '--interface=eth0', '--bind-interfaces', '--no-ping', `--dhcp-leasefile=${leases}`, `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--log-facility=-',
+      '--log-dhcp',
+      '--conf-file=/dev/null',
+      '--port=0',
+      '--user=root',
+      '--interface=eth0',
+      '--bind-interfaces',
+      '--no-ping',
+      `--dhcp-leasefile=${leases}`,
+      `--pid-file=${join(this.dir, 'dnsmasq.pid')}`,
       `--dhcp-range=${this.subnet}.100,${this.subnet}.120,255.255.255.0,1h`,
       `--dhcp-option=option:router,${this.server}`,
       `--dhcp-option=option:root-path,${this.server}:${this.beDirOf(be)}`,
       // Option 93: 7 and 9 are both EFI x64 (RFC 4578 erratum); everything else gets the BIOS loader.
-      '--dhcp-match=set:efi64,option:client-arch,7', '--dhcp-match=set:efi64,option:client-arch,9',
-      `--dhcp-boot=tag:efi64,${be}/boot/loader.efi`, `--dhcp-boot=tag:!efi64,${be}/boot/pxeboot`,
-      '--enable-tftp', `--tftp-root=${this.mountDir}`,
+      '--dhcp-match=set:efi64,option:client-arch,7',
+      '--dhcp-match=set:efi64,option:client-arch,9',
+      `--dhcp-boot=tag:efi64,${be}/boot/loader.efi`,
+      `--dhcp-boot=tag:!efi64,${be}/boot/pxeboot`,
+      '--enable-tftp',
+      `--tftp-root=${this.mountDir}`,
     ]);
     const out = new LineWatcher(child.stderr);
     this.dhcpServer = { child, out };
@@ -302,9 +358,13 @@ export class PxeLab {
     const defaultRoot = join(this.dir, 'tftp-default');
     mkdirSync(defaultRoot, { recursive: true });
     const yaml = `server: { address: ${this.server}, stateDir: ${join(this.dir, 'state')} }
-${catalogue ? `tftp: { root: ${defaultRoot} }
-be: { backend: zfs, root: ${this.pool}/ROOT, mountDir: ${this.mountDir} }` : `tftp: { root: ${this.mountDir} }
-be: { backend: dir, root: ${this.mountDir} }`}
+${
+  catalogue
+    ? `tftp: { root: ${defaultRoot} }
+be: { backend: zfs, root: ${this.pool}/ROOT, mountDir: ${this.mountDir} }`
+    : `tftp: { root: ${this.mountDir} }
+be: { backend: dir, root: ${this.mountDir} }`
+}
 dhcp:
   mode: authoritative
   interface: eth0
@@ -365,8 +425,23 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
   async boot(firmware: Firmware, timeoutMs = 150_000, options: { memoryMb?: number; serialConsole?: boolean } = {}): Promise<BootResult> {
     const tag = `${firmware}-${randomBytes(3).toString('hex')}`;
     const serial = join(this.dir, `serial-${tag}.log`);
-    const args = ['-accel', 'tcg', '-boot', 'n', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', `file:${serial}`,
-      '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', `e1000,netdev=n0,mac=${this.mac},bootindex=1`];
+    const args = [
+      '-accel',
+      'tcg',
+      '-boot',
+      'n',
+      '-no-reboot',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${serial}`,
+      '-netdev',
+      'tap,id=n0,ifname=tap0,script=no,downscript=no',
+      '-device',
+      `e1000,netdev=n0,mac=${this.mac},bootindex=1`,
+    ];
     if (firmware === 'bios') {
       args.push('-m', String(options.memoryMb ?? 256));
       // SeaBIOS copies the text console (iPXE, BTX, the loader before it switches to comconsole) to COM1 (RECIPES.md).
@@ -374,8 +449,16 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
     } else {
       const vars = join(this.dir, `vars-${tag}.fd`);
       copyFileSync(ovmfVars, vars);
-      args.push('-machine', 'q35', '-m', String(options.memoryMb ?? 512),
-        '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+      args.push(
+        '-machine',
+        'q35',
+        '-m',
+        String(options.memoryMb ?? 512),
+        '-drive',
+        `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`,
+        '-drive',
+        `if=pflash,format=raw,unit=1,file=${vars}`,
+      );
     }
     const started = performance.now();
     const qemu = this.lan.spawnSwitch(['qemu-system-x86_64', ...args]);
@@ -404,7 +487,12 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
     if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
     const line = (prefix: string) => {
       const at = text.lastIndexOf(`\n${prefix}`);
-      return at < 0 ? undefined : text.slice(at + 1 + prefix.length).split('\n')[0]!.trim();
+      return at < 0
+        ? undefined
+        : text
+            .slice(at + 1 + prefix.length)
+            .split('\n')[0]!
+            .trim();
     };
     return {
       console: text,

@@ -60,7 +60,7 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
     });
   });
 
-  describe('be serve (authoritative DHCP + TFTP) in dnsmasq\'s place', () => {
+  describe("be serve (authoritative DHCP + TFTP) in dnsmasq's place", () => {
     beforeAll(async () => {
       await lab.startBe();
     }, 60_000);
@@ -68,18 +68,26 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
     it('BIOS: our DHCP and TFTP boot the BE; the guest reads both markers over NFS', { timeout: bootTimeoutMs + 30_000 }, async () => {
       const result = await lab.boot('bios', bootTimeoutMs);
       expectBooted(result, lab.serverLog());
-      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      const served = lab
+        .serverLog()
+        .filter((l) => l.includes('"msg":"transfer complete"'))
+        .map((l) => JSON.parse(l).file as string);
       expect(served).toEqual(expect.arrayContaining(['head/boot/pxeboot', 'head/boot/vmlinuz', 'head/boot/initrd.gz']));
     });
 
-    it('UEFI (OVMF, q35): our DHCP answers arch 7 with the BE\'s loader.efi; the guest reads both markers', { timeout: bootTimeoutMs + 30_000 }, async () => {
+    it("UEFI (OVMF, q35): our DHCP answers arch 7 with the BE's loader.efi; the guest reads both markers", { timeout: bootTimeoutMs + 30_000 }, async () => {
       const result = await lab.boot('uefi', bootTimeoutMs);
       expectBooted(result, lab.serverLog());
-      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      const served = lab
+        .serverLog()
+        .filter((l) => l.includes('"msg":"transfer complete"'))
+        .map((l) => JSON.parse(l).file as string);
       expect(served).toContain('head/boot/loader.efi');
     });
 
-    it('BIOS: a BE made by be create -l freebsd, be mount, be sharenfs --fstab and be sharepxe boots through be\'s per-host boot environments', { timeout: bootTimeoutMs + 150_000 }, async () => {
+    it("BIOS: a BE made by be create -l freebsd, be mount, be sharenfs --fstab and be sharepxe boots through be's per-host boot environments", {
+      timeout: bootTimeoutMs + 150_000,
+    }, async () => {
       const steps = await lab.addBeMadeEnvironment('stable');
       expect(steps.create!.stdout).toBe(`created ${lab.pool}/ROOT/stable (12 datasets)`);
       const fstab = readFileSync(join(lab.beDirOf('stable'), 'etc', 'fstab'), 'utf8');
@@ -91,14 +99,30 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
       await lab.startBe('stable', { source: 'catalogue' });
       const result = await lab.boot('bios', bootTimeoutMs);
       expectBooted(result, lab.serverLog(), 'stable', 11);
-      const served = lab.serverLog().filter((l) => l.includes('"msg":"transfer complete"')).map((l) => JSON.parse(l).file as string);
+      const served = lab
+        .serverLog()
+        .filter((l) => l.includes('"msg":"transfer complete"'))
+        .map((l) => JSON.parse(l).file as string);
       expect(served).toEqual(expect.arrayContaining(['stable/boot/pxeboot', 'stable/boot/vmlinuz', 'stable/boot/initrd.gz']));
     });
 
     it('be bootpxe --wake --follow: the magic packet crosses the bridge, then the boot shows step by step', { timeout: bootTimeoutMs + 90_000 }, async () => {
       await lab.startBe('stable', { source: 'catalogue', services: 'tftp,dhcp,control' });
       const wol = await lab.captureOnBridge('udp port 9', 1);
-      const follow = lab.lan.spawn('server', ['node', beMain, '-c', lab.beConfig, 'bootpxe', 'stable', '--host', 'vm', '--wake', '--follow', '--timeout', String(bootTimeoutMs / 1000)]);
+      const follow = lab.lan.spawn('server', [
+        'node',
+        beMain,
+        '-c',
+        lab.beConfig,
+        'bootpxe',
+        'stable',
+        '--host',
+        'vm',
+        '--wake',
+        '--follow',
+        '--timeout',
+        String(bootTimeoutMs / 1000),
+      ]);
       const out = new LineWatcher(follow.stdout);
       const [magic] = await wol.frames(30_000);
       const mac = Buffer.from(lab.mac.split(':').map((h) => parseInt(h, 16)));
@@ -114,21 +138,24 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
         .split('\n')
         .filter((l) => /^vm \+/.test(l))
         .map((l) => l.replace(/^vm \+ *[\d.]+ s {2}/, '').replace(/ +/g, ' '));
-      expect(steps).toEqual(['Wake-on-LAN sent', 'firmware DHCP stable/boot/pxeboot', 'loader fetched stable/boot/pxeboot', 'kernel fetched stable/boot/vmlinuz']);
+      expect(steps).toEqual([
+        'Wake-on-LAN sent',
+        'firmware DHCP stable/boot/pxeboot',
+        'loader fetched stable/boot/pxeboot',
+        'kernel fetched stable/boot/vmlinuz',
+      ]);
     });
 
     // The guest's own DHCP (udhcpc asking for the root path, a "plain" client to the policy) is the
     // step that hands out the root: it must not
     // count as a new firmware DHCP, which would start a new boot and lose this one.
-    it('be status vm still shows that whole boot after the guest\'s own DHCP', async () => {
+    it("be status vm still shows that whole boot after the guest's own DHCP", async () => {
       const status = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'status', 'vm', '--json']);
       const events = (JSON.parse(String(status.stdout)) as { events: { step: string; detail?: string }[] }).events;
-      expect(events.slice(0, 4).map((e) => (e.step === 'wol' ? ['wol'] : [e.step, e.detail])), String(status.stdout)).toEqual([
-        ['wol'],
-        ['firmware-dhcp', 'stable/boot/pxeboot'],
-        ['loader-fetched', 'stable/boot/pxeboot'],
-        ['kernel-fetched', 'stable/boot/vmlinuz'],
-      ]);
+      expect(
+        events.slice(0, 4).map((e) => (e.step === 'wol' ? ['wol'] : [e.step, e.detail])),
+        String(status.stdout),
+      ).toEqual([['wol'], ['firmware-dhcp', 'stable/boot/pxeboot'], ['loader-fetched', 'stable/boot/pxeboot'], ['kernel-fetched', 'stable/boot/vmlinuz']]);
       expect(events[4]).toMatchObject({ step: 'loader-dhcp', detail: expect.stringMatching(/^10\.\d+\.\d+\.\d+:\/.*stable$/) });
     });
   });

@@ -19,7 +19,11 @@ import { needPeers } from '../lan/peers.js';
 import { serveBe } from '../lan/serve.js';
 import { waitFor } from '../lan/wait.js';
 
-const peers = needPeers('boot environments on zfs-fuse, exported by nfs-ganesha', ['zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'nfs-ls', 'ip', 'udhcpc'], { root: true });
+const peers = needPeers(
+  'boot environments on zfs-fuse, exported by nfs-ganesha',
+  ['zfs-fuse', 'zpool', 'zfs', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'nfs-ls', 'ip', 'udhcpc'],
+  { root: true },
+);
 
 const dir = `/tmp/be-nfs-${process.pid}`;
 const pool = `be${process.pid}`;
@@ -30,13 +34,20 @@ const exportsFile = join(dir, 'exports.ganesha');
 const ganeshaPid = join(dir, 'ganesha.pid');
 
 const settings = (extra: string[] = []) => [
-  '--set', 'be.backend=zfs',
-  '--set', `be.root=${root}`,
-  '--set', `be.mountDir=${mountDir}`,
-  '--set', `server.stateDir=${stateDir}`,
-  '--set', 'nfs.format=ganesha',
-  '--set', `nfs.exportsFile=${exportsFile}`,
-  '--set', `nfs.pidFile=${ganeshaPid}`,
+  '--set',
+  'be.backend=zfs',
+  '--set',
+  `be.root=${root}`,
+  '--set',
+  `be.mountDir=${mountDir}`,
+  '--set',
+  `server.stateDir=${stateDir}`,
+  '--set',
+  'nfs.format=ganesha',
+  '--set',
+  `nfs.exportsFile=${exportsFile}`,
+  '--set',
+  `nfs.pidFile=${ganeshaPid}`,
   ...extra,
 ];
 
@@ -70,7 +81,7 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
     await zfs.stop();
   }, 120_000);
 
-  it('creates a nested BE (the talk\'s layout) and a flat one; the inventory agrees with zfs list', async () => {
+  it("creates a nested BE (the talk's layout) and a flat one; the inventory agrees with zfs list", async () => {
     expect(await be(['create', 'head'])).toMatchObject({ code: 0, stdout: `created ${root}/head (12 datasets)\n` });
     expect(await be(['create', '-l', 'flat', 'files'])).toMatchObject({ code: 0, stdout: `created ${root}/files (1 dataset)\n` });
     expect(await be(['create', '-l', 'flat', 'spare'])).toMatchObject({ code: 0 });
@@ -111,7 +122,10 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
     expect(statSync(`${mountDir}/head/var/log`).dev).not.toBe(statSync(`${mountDir}/head/var`).dev);
     // Mounting again is harmless; mounting elsewhere while mounted is refused.
     expect((await be(['mount', 'head'])).code).toBe(0);
-    expect(await be(['mount', 'head', join(dir, 'elsewhere')])).toMatchObject({ code: 2, stderr: `be: head is already mounted at ${mountDir}/head: be umount head first\n` });
+    expect(await be(['mount', 'head', join(dir, 'elsewhere')])).toMatchObject({
+      code: 2,
+      stderr: `be: head is already mounted at ${mountDir}/head: be umount head first\n`,
+    });
   });
 
   it('exports and fstab for the mounted BE', async () => {
@@ -166,7 +180,9 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
         'boot.nfsroot.nfshandlelen': '28',
       });
       const text = await inClient(['nfshandle', `${mountDir}/head`, '--server', server]);
-      expect(String(text.stdout)).toBe(`boot.nfsroot.server=${server}\nboot.nfsroot.path=${mountDir}/head\nboot.nfsroot.nfshandle=${out.handle}\nboot.nfsroot.nfshandlelen=28`);
+      expect(String(text.stdout)).toBe(
+        `boot.nfsroot.server=${server}\nboot.nfsroot.path=${mountDir}/head\nboot.nfsroot.nfshandle=${out.handle}\nboot.nfsroot.nfshandlelen=28`,
+      );
       const v2 = JSON.parse(String((await inClient(['nfshandle', `${mountDir}/head`, '--server', server, '--json', '--v2'])).stdout));
       expect(v2).toMatchObject({ version: 2, length: 32, handle: `X${out.hex}00000000X` });
     });
@@ -179,7 +195,9 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       expect(out.attr.type).toBe(2); // NF3DIR
       expect(BigInt(out.attr.fileid)).toBe(BigInt(statSync(`${mountDir}/head/var/log`).ino));
       expect(out.info.rtmax).toBeGreaterThan(0);
-      const root = JSON.parse(String((await lan!.run('client', ['node', join(import.meta.dirname, '../be/nfs-probe.mjs'), server, `${mountDir}/head`])).stdout));
+      const root = JSON.parse(
+        String((await lan!.run('client', ['node', join(import.meta.dirname, '../be/nfs-probe.mjs'), server, `${mountDir}/head`])).stdout),
+      );
       // A nested dataset is a file system of its own, with a handle and fsid of its own.
       expect(root.handle).not.toBe(out.handle);
       expect(root.attr.fsid).not.toBe(out.attr.fsid);
@@ -194,7 +212,20 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       writeFileSync(`${mountDir}/head/boot/loader`, 'loader');
       writeFileSync(`${mountDir}/head/boot/kernel/kernel`, 'kernel');
       writeFileSync(`${mountDir}/head/bin/freebsd-version`, '#!/bin/sh\nUSERLAND_VERSION="14.1-RELEASE"\n');
-      const guest = ['bootnfs', 'head', '--vm', 'head', '--mac', '02:01:02:03:04:05', '--ip', lan!.host('client').ip, '--server', server, '--dry-run', '--json'];
+      const guest = [
+        'bootnfs',
+        'head',
+        '--vm',
+        'head',
+        '--mac',
+        '02:01:02:03:04:05',
+        '--ip',
+        lan!.host('client').ip,
+        '--server',
+        server,
+        '--dry-run',
+        '--json',
+      ];
       const planned = await inClient(guest);
       expect(planned.stderr).toBe('');
       const plan = JSON.parse(String(planned.stdout));
@@ -208,7 +239,9 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       });
       expect(plan.commands[1]).toEqual(expect.arrayContaining(['-h', `${mountDir}/head`, '-e', `boot.nfsroot.nfshandle=${mounted.handle}`]));
       // The same handle, handed to NFSv3 FSINFO and GETATTR by our RPC client, is accepted by ganesha.
-      const probe = JSON.parse(String((await lan!.run('client', ['node', join(import.meta.dirname, '../be/nfs-probe.mjs'), server, `${mountDir}/head`])).stdout));
+      const probe = JSON.parse(
+        String((await lan!.run('client', ['node', join(import.meta.dirname, '../be/nfs-probe.mjs'), server, `${mountDir}/head`])).stdout),
+      );
       expect(`X${probe.handle}X`).toBe(plan.env['boot.nfsroot.nfshandle']);
       expect(probe.info.rtmax).toBeGreaterThan(0);
       expect(probe.attr.type).toBe(2);
@@ -254,18 +287,33 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       const mac = String((await lan!.run('client', ['cat', '/sys/class/net/eth0/address'])).stdout).trim();
       const host = ['--set', 'hosts.0.name=pc', '--set', `hosts.0.mac=${mac}`, '--set', 'hosts.0.ip=10.99.5.60', '--set', 'hosts.0.be=late'];
       const dhcp = [
-        ...net, ...host, '--set', 'dhcp.mode=authoritative', '--set', 'dhcp.interface=eth0', '--set', `server.address=${server}`,
-        '--set', `dhcp.leaseFile=${join(dir, 'dhcp.leases')}`,
+        ...net,
+        ...host,
+        '--set',
+        'dhcp.mode=authoritative',
+        '--set',
+        'dhcp.interface=eth0',
+        '--set',
+        `server.address=${server}`,
+        '--set',
+        `dhcp.leaseFile=${join(dir, 'dhcp.leases')}`,
       ];
       const script = join(dir, 'udhcpc.sh');
       writeFileSync(script, '#!/bin/sh\necho "event reason=$1 ip=$ip rootpath=$rootpath" >> "$0.out"\nexit 0\n', { mode: 0o755 });
       const rootPath = async () => {
         rmSync(`${script}.out`, { force: true });
         await lan!.run('client', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-O', 'rootpath']);
-        const bound = readFileSync(`${script}.out`, 'utf8').split('\n').find((l) => l.includes('reason=bound')) ?? '';
+        const bound =
+          readFileSync(`${script}.out`, 'utf8')
+            .split('\n')
+            .find((l) => l.includes('reason=bound')) ?? '';
         return /rootpath=(\S*)/.exec(bound)?.[1];
       };
-      const serve = await serveBe(lan!, 'server', { settings: settings(dhcp), only: 'dhcp,control', ready: [/"msg":"dhcp listening"/, /"msg":"appliance running/] });
+      const serve = await serveBe(lan!, 'server', {
+        settings: settings(dhcp),
+        only: 'dhcp,control',
+        ready: [/"msg":"dhcp listening"/, /"msg":"appliance running/],
+      });
       try {
         const before = await rootPath();
         expect(before).toBeDefined();
@@ -303,10 +351,16 @@ describe.skipIf(peers.skip)('boot environments on zfs-fuse, exported by nfs-gane
       const reload = [...net, '--set', 'nfs.reload=[/bin/true]'];
       expect(await be(['sharenfs', 'spare'], reload)).toMatchObject({ code: 0 });
       expect(await be(['destroy', 'spare'], reload)).toMatchObject({ code: 2, stderr: 'be: spare is shared over NFS: be unsharenfs spare first (or -f)\n' });
-      const assigned = await be(['destroy', 'spare'], [...reload, '--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=spare']);
+      const assigned = await be(
+        ['destroy', 'spare'],
+        [...reload, '--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=spare'],
+      );
       expect(assigned.stderr).toBe('be: spare is shared over NFS: be unsharenfs spare first (or -f)\n');
       expect(await be(['unsharenfs', 'spare'], reload)).toMatchObject({ code: 0 });
-      const stillAssigned = await be(['destroy', 'spare'], [...reload, '--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=spare']);
+      const stillAssigned = await be(
+        ['destroy', 'spare'],
+        [...reload, '--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=spare'],
+      );
       expect(stillAssigned).toMatchObject({ code: 2, stderr: 'be: spare is assigned to vm1 in hosts[]: reassign them first (or -f)\n' });
       expect(await be(['sharenfs', 'spare'], reload)).toMatchObject({ code: 0 });
       // -f: unshared (the exports file loses it), unmounted, destroyed.

@@ -33,16 +33,43 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
   beforeAll(() => {
     mkdirSync(dir, { recursive: true });
     lan = Lan.create({ hosts: ['server', 'pc'], subnet: '10.97.0' });
-    for (const [file, text] of [['boot/pxeboot', 'PXEBOOT of head'], ['boot/kernel/kernel', 'KERNEL of head'], ['etc/master.passwd', 'root:secret']] as const) {
+    for (const [file, text] of [
+      ['boot/pxeboot', 'PXEBOOT of head'],
+      ['boot/kernel/kernel', 'KERNEL of head'],
+      ['etc/master.passwd', 'root:secret'],
+    ] as const) {
       mkdirSync(join(envs, 'head', file, '..'), { recursive: true });
       writeFileSync(join(envs, 'head', file), text);
     }
     flags = [
-      '--set', 'be.backend=dir', '--set', `be.root=${envs}`, '--set', `server.stateDir=${join(dir, 'state')}`,
-      '--set', 'server.address=10.97.0.1', '--set', 'nfs.network=10.97.0.0/24', '--set', `nfs.exportsFile=${join(dir, 'exports')}`,
-      '--set', 'nfs.reload=["true"]', '--set', 'dhcp.mode=authoritative', '--set', 'dhcp.range={start: 10.97.0.100, end: 10.97.0.150}',
-      '--set', `dhcp.leaseFile=${join(dir, 'leases')}`, '--set', `tftp.root=${join(dir, 'state', 'tftp')}`,
-      '--set', 'hosts.0.name=pc', '--set', `hosts.0.mac=${mac}`, '--set', 'hosts.0.ip=10.97.0.50',
+      '--set',
+      'be.backend=dir',
+      '--set',
+      `be.root=${envs}`,
+      '--set',
+      `server.stateDir=${join(dir, 'state')}`,
+      '--set',
+      'server.address=10.97.0.1',
+      '--set',
+      'nfs.network=10.97.0.0/24',
+      '--set',
+      `nfs.exportsFile=${join(dir, 'exports')}`,
+      '--set',
+      'nfs.reload=["true"]',
+      '--set',
+      'dhcp.mode=authoritative',
+      '--set',
+      'dhcp.range={start: 10.97.0.100, end: 10.97.0.150}',
+      '--set',
+      `dhcp.leaseFile=${join(dir, 'leases')}`,
+      '--set',
+      `tftp.root=${join(dir, 'state', 'tftp')}`,
+      '--set',
+      'hosts.0.name=pc',
+      '--set',
+      `hosts.0.mac=${mac}`,
+      '--set',
+      'hosts.0.ip=10.97.0.50',
     ];
     makeClient(lan, 'pc', mac);
   });
@@ -59,7 +86,11 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
       await out.next(/"msg":"configuration reloaded"/);
 
       // The firmware's DHCP: the boot file names the BE; the script gives the interface its address.
-      const script = recorderScript(dir, 'udhcpc.sh', 'echo "event reason=$1 ip=$ip boot_file=$boot_file rootpath=$rootpath" >> "$0.out"\n[ "$1" = bound ] && ip addr replace "$ip/24" dev eth0');
+      const script = recorderScript(
+        dir,
+        'udhcpc.sh',
+        'echo "event reason=$1 ip=$ip boot_file=$boot_file rootpath=$rootpath" >> "$0.out"\n[ "$1" = bound ] && ip addr replace "$ip/24" dev eth0',
+      );
       const firmware = await lan.run('pc', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-V', 'PXEClient', '-O', 'bootfile']);
       expect(firmware.exitCode, String(firmware.stderr)).toBe(0);
       expect(records(`${script}.out`).find((r) => r.reason === 'bound')).toMatchObject({ ip: '10.97.0.50' });
@@ -75,9 +106,32 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
       }
 
       // FreeBSD's loader asks again (user class FreeBSD, RFC 3004 form) and gets its root-path.
-      const again = await lan.run('pc', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-V', 'PXEClient', '-x', '0x4d:0746726565425344', '-O', 'rootpath']);
+      const again = await lan.run('pc', [
+        'udhcpc',
+        '-i',
+        'eth0',
+        '-n',
+        '-q',
+        '-f',
+        '-s',
+        script,
+        '-t',
+        '5',
+        '-T',
+        '1',
+        '-V',
+        'PXEClient',
+        '-x',
+        '0x4d:0746726565425344',
+        '-O',
+        'rootpath',
+      ]);
       expect(again.exitCode).toBe(0);
-      expect(records(`${script}.out`).filter((r) => r.reason === 'bound').at(-1)).toMatchObject({ rootpath: `10.97.0.1:${envs}/head` });
+      expect(
+        records(`${script}.out`)
+          .filter((r) => r.reason === 'bound')
+          .at(-1),
+      ).toMatchObject({ rootpath: `10.97.0.1:${envs}/head` });
       expect((await lan.run('pc', ['busybox', 'tftp', '-g', '-r', 'head/boot/kernel/kernel', '-l', join(dir, 'kernel.out'), '10.97.0.1'])).exitCode).toBe(0);
 
       const followed = await follow;

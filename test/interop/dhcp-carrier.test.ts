@@ -30,9 +30,20 @@ describe.skipIf(peers.skip)('be serve on an interface without carrier', { timeou
 
   const ip = (ns: string, ...args: string[]) => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
   const settings = (name: string, subnet: string, iface: string) => [
-    '--set', 'dhcp.mode=authoritative', '--set', `dhcp.interface=${iface}`, '--set', `server.address=${subnet}.1`,
-    '--set', `dhcp.range=${subnet}.100-${subnet}.150`, '--set', `dhcp.leaseFile=${join(dir, `${name}.leases`)}`,
-    '--set', `server.stateDir=${join(dir, name)}`, '--set', 'server.control=false',
+    '--set',
+    'dhcp.mode=authoritative',
+    '--set',
+    `dhcp.interface=${iface}`,
+    '--set',
+    `server.address=${subnet}.1`,
+    '--set',
+    `dhcp.range=${subnet}.100-${subnet}.150`,
+    '--set',
+    `dhcp.leaseFile=${join(dir, `${name}.leases`)}`,
+    '--set',
+    `server.stateDir=${join(dir, name)}`,
+    '--set',
+    'server.control=false',
   ];
 
   async function udhcpc(lan: Lan, host: string): Promise<Record<string, string> | undefined> {

@@ -69,7 +69,11 @@ hosts:
   });
 
   const udhcpcScript = (name: string) =>
-    recorderScript(dir, `udhcpc-${name}.sh`, `echo "event reason=$1 ip=$ip router=$router dns=$(echo $dns | tr ' ' ,) lease=$lease rootpath=$rootpath opt250=$opt250 opt251=$opt251" >> "$0.out"`);
+    recorderScript(
+      dir,
+      `udhcpc-${name}.sh`,
+      `echo "event reason=$1 ip=$ip router=$router dns=$(echo $dns | tr ' ' ,) lease=$lease rootpath=$rootpath opt250=$opt250 opt251=$opt251" >> "$0.out"`,
+    );
 
   it('busybox udhcpc gets an address with router, DNS and lease time', async () => {
     const script = udhcpcScript('plain');
@@ -81,11 +85,31 @@ hosts:
     expect(leaseOfMac(journalTable(leaseFile).table, macs.udhcpc)?.ip).toBe(bound?.ip);
   });
 
-  it('a reserved host asking like FreeBSD\'s loader gets its fixed address, root-path and loader variables', async () => {
+  it("a reserved host asking like FreeBSD's loader gets its fixed address, root-path and loader variables", async () => {
     const script = udhcpcScript('loader');
     const result = await lan.run('loader', [
-      'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1',
-      '-V', 'PXEClient', '-x', '0x4d:0746726565425344', '-O', 'rootpath', '-O', '250', '-O', '251',
+      'udhcpc',
+      '-i',
+      'eth0',
+      '-n',
+      '-q',
+      '-f',
+      '-s',
+      script,
+      '-t',
+      '5',
+      '-T',
+      '1',
+      '-V',
+      'PXEClient',
+      '-x',
+      '0x4d:0746726565425344',
+      '-O',
+      'rootpath',
+      '-O',
+      '250',
+      '-O',
+      '251',
     ]);
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const bound = records(`${script}.out`).find((r) => r.reason === 'bound');
@@ -150,10 +174,30 @@ esac`,
     await lan.run('squatter', ['ip', 'addr', 'add', '10.99.0.150/24', 'dev', 'eth0']);
     const script = udhcpcScript('decline');
     // -r asks for the squatted address; -a100 checks it with ARP, -A1 retries one second after declining
-    const result = await lan.run('decliner', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-A', '1', '-a100', '-r', '10.99.0.150']);
+    const result = await lan.run('decliner', [
+      'udhcpc',
+      '-i',
+      'eth0',
+      '-n',
+      '-q',
+      '-f',
+      '-s',
+      script,
+      '-t',
+      '5',
+      '-T',
+      '1',
+      '-A',
+      '1',
+      '-a100',
+      '-r',
+      '10.99.0.150',
+    ]);
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(String(result.stderr)).toMatch(/declin/);
-    const bound = records(`${script}.out`).filter((r) => r.reason === 'bound').at(-1);
+    const bound = records(`${script}.out`)
+      .filter((r) => r.reason === 'bound')
+      .at(-1);
     expect(bound?.ip).toMatch(/^10\.99\.0\.1\d\d$/);
     expect(bound?.ip).not.toBe('10.99.0.150');
     const { table, lines } = journalTable(leaseFile);

@@ -33,7 +33,7 @@ describe.skipIf(peers.skip)('iPXE in QEMU boots from be', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('iPXE gets the host\'s pxeboot from our DHCP answer and fetches it from our TFTP server', { timeout: 300_000 }, async () => {
+  it("iPXE gets the host's pxeboot from our DHCP answer and fetches it from our TFTP server", { timeout: 300_000 }, async () => {
     const root = join(dir, 'tftp');
     mkdirSync(join(root, 'head', 'boot'), { recursive: true });
     writeFileSync(join(root, 'head', 'boot', 'pxeboot'), pxeboot);
@@ -59,10 +59,24 @@ hosts:
     });
 
     lan.spawnSwitch([
-      'qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-boot', 'n', '-no-reboot',
-      '-display', 'none', '-serial', 'none', '-monitor', 'none',
-      '-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no',
-      '-device', `e1000,netdev=n0,mac=${vmMac},bootindex=1`,
+      'qemu-system-x86_64',
+      '-accel',
+      'tcg',
+      '-m',
+      '256',
+      '-boot',
+      'n',
+      '-no-reboot',
+      '-display',
+      'none',
+      '-serial',
+      'none',
+      '-monitor',
+      'none',
+      '-netdev',
+      'tap,id=n0,ifname=tap0,script=no,downscript=no',
+      '-device',
+      `e1000,netdev=n0,mac=${vmMac},bootindex=1`,
     ]);
     const ack = await out.next(/"msg":"DHCPACK"/, 120_000);
     expect(JSON.parse(ack)).toMatchObject({ mac: vmMac, host: 'vm', boot: 'iPXE, BIOS x86: loader of head' });

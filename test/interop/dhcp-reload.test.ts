@@ -131,7 +131,10 @@ hosts:
     serve!.child.kill('SIGHUP');
     await serve!.out.next(/"msg":"reload refused: keeping the running configuration"/);
     const refused = serve!.out.lines.find((l) => l.includes('reload refused'))!;
-    expect(JSON.parse(refused)).toMatchObject({ svc: 'dhcp', err: expect.stringMatching(/^hosts\[0\]\.ip 10\.50\.0\.5 \(lab1\) is on no network this DHCP server serves \(10\.99\.0\.0\/24\)$/) });
+    expect(JSON.parse(refused)).toMatchObject({
+      svc: 'dhcp',
+      err: expect.stringMatching(/^hosts\[0\]\.ip 10\.50\.0\.5 \(lab1\) is on no network this DHCP server serves \(10\.99\.0\.0\/24\)$/),
+    });
     expect(await labBoots()).toEqual({ ip: '10.99.0.50', rootpath: `10.99.0.1:${dir}/envs/a`, pxeboot: 'a pxeboot' });
     expect(serve!.child.exitCode).toBeNull();
   });

@@ -36,7 +36,16 @@ describe.skipIf(peers.skip)('be serve on the embedded default', () => {
   });
 
   it('answers an unknown PXE client with the default boot file and serves it', async () => {
-    const paths = ['--set', `server.stateDir=${state}`, '--set', `tftp.root=${state}/tftp`, '--set', `dhcp.leaseFile=${state}/dhcp.leases`, '--set', `be.root=${state}/envs`];
+    const paths = [
+      '--set',
+      `server.stateDir=${state}`,
+      '--set',
+      `tftp.root=${state}/tftp`,
+      '--set',
+      `dhcp.leaseFile=${state}/dhcp.leases`,
+      '--set',
+      `be.root=${state}/envs`,
+    ];
     const serve = await serveBe(lan, 'boot', { settings: paths });
     const { out } = serve;
     try {

@@ -65,9 +65,7 @@ describe.skipIf(peers.skip)('be serve --only tftp', () => {
     const missing = join(dir, 'no-such-root');
     const result = await be(['serve', '--only', 'tftp', ...common, '--set', `tftp.port=${await freePort()}`, '--set', `tftp.root=${missing}`]);
     expect(result.exitCode).toBe(2);
-    expect(String(result.stderr)).toBe(
-      `be: tftp.root ${missing}: no such directory: create it or set tftp.root to the directory holding the boot files`,
-    );
+    expect(String(result.stderr)).toBe(`be: tftp.root ${missing}: no such directory: create it or set tftp.root to the directory holding the boot files`);
   });
 
   it('names tftp.port and the fix when the port is taken (E_BIND), exit status 1', async () => {

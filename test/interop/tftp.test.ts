@@ -33,16 +33,25 @@ function command(client: Client, port: number, file: string, out: string, blksiz
       // curl 7.88.1 fails any empty file it fetched with options (exit 71, "getpeername() failed"), with
       // tftpd-hpa too: fetch that one without options.
       return [
-        'curl', '-sS',
+        'curl',
+        '-sS',
         ...(file === 'empty' ? ['--tftp-no-options'] : blksize ? ['--tftp-blksize', String(blksize)] : []),
-        '-o', out, `tftp://127.0.0.1:${port}/${file}`,
+        '-o',
+        out,
+        `tftp://127.0.0.1:${port}/${file}`,
       ];
     case 'atftp':
       return [
         'atftp',
         ...(blksize ? ['--option', `blksize ${blksize}`] : []),
         ...(windowsize ? ['--option', `windowsize ${windowsize}`] : []),
-        '-g', '-r', file, '-l', out, '127.0.0.1', String(port),
+        '-g',
+        '-r',
+        file,
+        '-l',
+        out,
+        '127.0.0.1',
+        String(port),
       ];
     case 'busybox':
       return ['busybox', 'tftp', ...(blksize ? ['-b', String(blksize)] : []), '-g', '-r', file, '-l', out, '127.0.0.1', String(port)];
@@ -157,7 +166,22 @@ describe.skipIf(peers.skip)('TFTP interop with real clients', () => {
 
     it('atftp with windowsize 8 completes with the right bytes', async () => {
       const target = join(out, 'lossy-atftp');
-      await fetchWith(['atftp', '--tftp-timeout', '1', '--option', 'blksize 1468', '--option', 'windowsize 8', '-g', '-r', 'file', '-l', target, '127.0.0.1', String(relay.port)]);
+      await fetchWith([
+        'atftp',
+        '--tftp-timeout',
+        '1',
+        '--option',
+        'blksize 1468',
+        '--option',
+        'windowsize 8',
+        '-g',
+        '-r',
+        'file',
+        '-l',
+        target,
+        '127.0.0.1',
+        String(relay.port),
+      ]);
       expect(await sha256File(target)).toBe(digest);
       expect(relay.dropped).toBeGreaterThan(0);
     });

@@ -72,9 +72,21 @@ describe.skipIf(peers.skip)('be wol on the wire', () => {
   it('wakes hosts by name, repeating each packet --count times', async () => {
     const capture = await startCapture(lan, 'sniffer', 'udp port 9', 6);
     const result = await beWol(
-      '--set', 'hosts.0.name=head', '--set', `hosts.0.mac=${target}`,
-      '--set', 'hosts.1.name=stable', '--set', 'hosts.1.mac=02:00:00:00:00:14',
-      'wol', '--count', '3', '--interval', '20', 'head', 'stable',
+      '--set',
+      'hosts.0.name=head',
+      '--set',
+      `hosts.0.mac=${target}`,
+      '--set',
+      'hosts.1.name=stable',
+      '--set',
+      'hosts.1.mac=02:00:00:00:00:14',
+      'wol',
+      '--count',
+      '3',
+      '--interval',
+      '20',
+      'head',
+      'stable',
     );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe(`magic packet for head (${target}) via 255.255.255.255:9\nmagic packet for stable (02:00:00:00:00:14) via 255.255.255.255:9`);
@@ -92,7 +104,18 @@ describe.skipIf(peers.skip)('be wol on the wire', () => {
 
   it('tells a running appliance, whose timeline for the host then starts with the wake-up', async () => {
     const state = mkdtempSync(join(tmpdir(), 'be-wol-state-'));
-    const flags = ['--set', `server.stateDir=${state}`, '--set', 'tftp.enabled=false', '--set', 'dhcp.enabled=false', '--set', 'hosts.0.name=head', '--set', `hosts.0.mac=${target}`];
+    const flags = [
+      '--set',
+      `server.stateDir=${state}`,
+      '--set',
+      'tftp.enabled=false',
+      '--set',
+      'dhcp.enabled=false',
+      '--set',
+      'hosts.0.name=head',
+      '--set',
+      `hosts.0.mac=${target}`,
+    ];
     let serve: RunningBe | undefined;
     try {
       serve = await serveBe(lan, 'sender', { settings: flags });

@@ -18,8 +18,6 @@ export default async function setup(): Promise<() => Promise<void>> {
     rmSync(skipLogFile, { force: true });
     if (lines.length === 0) return;
     const { installCommand } = await import('./peers.js');
-    process.stderr.write(
-      `\n!!! SKIPPED ${lines.length} suite(s) for missing peers: ${lines.join('; ')}. Install them with: ${installCommand} (as root)\n`,
-    );
+    process.stderr.write(`\n!!! SKIPPED ${lines.length} suite(s) for missing peers: ${lines.join('; ')}. Install them with: ${installCommand} (as root)\n`);
   };
 }

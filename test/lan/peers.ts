@@ -36,11 +36,7 @@ export interface PeerCheck {
  * Check that the commands exist (and root, for namespaces). Under CI a missing peer throws, which
  * fails the test file instead of skipping it.
  */
-export function needPeers(
-  suite: string,
-  commands: readonly string[],
-  options: { root?: boolean; ci?: boolean; skipLog?: string } = {},
-): PeerCheck {
+export function needPeers(suite: string, commands: readonly string[], options: { root?: boolean; ci?: boolean; skipLog?: string } = {}): PeerCheck {
   const missing = commands.filter((c) => !hasCommand(c));
   if (options.root && !isRoot) missing.push('root (network namespaces)');
   if (missing.length === 0) return { skip: false, missing };

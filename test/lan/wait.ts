@@ -18,11 +18,7 @@ export interface WaitOptions {
  * It is checked once more after the bound passes, then this rejects. An error thrown by `check` (the
  * thing waited for has failed for good) rejects at once.
  */
-export async function waitFor<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  options: WaitOptions = {},
-): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, options: WaitOptions = {}): Promise<T> {
   const { timeoutMs = 20_000, intervalMs = 100 } = options;
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -75,10 +75,7 @@ describe('supervisor', () => {
 
   it('starts all or none: a failed start closes what was started', async () => {
     const events: string[] = [];
-    const supervisor = new Supervisor(
-      [recordingKind('tftp', events).kind, recordingKind('dhcp', events, { failStart: () => true }).kind],
-      log,
-    );
+    const supervisor = new Supervisor([recordingKind('tftp', events).kind, recordingKind('dhcp', events, { failStart: () => true }).kind], log);
     await expect(supervisor.start(config())).rejects.toThrow('dhcp cannot bind');
     expect(events).toEqual(['tftp#1 start', 'dhcp#1 start failed', 'tftp#1 close']);
     expect(supervisor.names).toEqual([]);

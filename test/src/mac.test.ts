@@ -3,16 +3,12 @@ import fc from 'fast-check';
 import { formatMac, normalizeMac, parseMac } from '../../src/mac.js';
 
 describe('MAC addresses', () => {
-  it.each([
-    ['aa:bb:cc:dd:ee:ff'],
-    ['AA:BB:CC:DD:EE:FF'],
-    ['aa-bb-cc-dd-ee-ff'],
-    ['aabb.ccdd.eeff'],
-    ['AABBCCDDEEFF'],
-    ['Aa:bB:cC:Dd:eE:Ff'],
-  ])('accepts %s', (text) => {
-    expect(normalizeMac(text)).toBe('aa:bb:cc:dd:ee:ff');
-  });
+  it.each([['aa:bb:cc:dd:ee:ff'], ['AA:BB:CC:DD:EE:FF'], ['aa-bb-cc-dd-ee-ff'], ['aabb.ccdd.eeff'], ['AABBCCDDEEFF'], ['Aa:bB:cC:Dd:eE:Ff']])(
+    'accepts %s',
+    (text) => {
+      expect(normalizeMac(text)).toBe('aa:bb:cc:dd:ee:ff');
+    },
+  );
 
   it.each([
     'aa:bb:cc:dd:ee',

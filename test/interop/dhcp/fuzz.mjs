@@ -62,8 +62,8 @@ function mutate() {
     case 7: // header fields: op, htype, hlen, giaddr, ciaddr
       p[0] = int(4);
       p[2] = int(24);
-      if (int(2)) p.writeUInt32BE((int(0x100000000)) >>> 0, 24);
-      if (int(2)) p.writeUInt32BE((int(0x100000000)) >>> 0, 12);
+      if (int(2)) p.writeUInt32BE(int(0x100000000) >>> 0, 24);
+      if (int(2)) p.writeUInt32BE(int(0x100000000) >>> 0, 12);
       break;
   }
   return p;

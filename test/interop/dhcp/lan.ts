@@ -23,9 +23,19 @@ export function startBe(lan: Lan, host: string, dir: string, yaml: string, name 
 export async function startDnsmasq(lan: Lan, host: string, dir: string): Promise<void> {
   const subnet = lan.subnet;
   const dnsmasq = lan.spawn(host, [
-    'dnsmasq', '--keep-in-foreground', '--no-daemon', '--no-resolv', '--port=0', '--no-ping', '--log-dhcp',
-    `--dhcp-range=${subnet}.100,${subnet}.149,600`, `--dhcp-option=3,${subnet}.1`,
-    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--interface=eth0', '--bind-interfaces',
+    'dnsmasq',
+    '--keep-in-foreground',
+    '--no-daemon',
+    '--no-resolv',
+    '--port=0',
+    '--no-ping',
+    '--log-dhcp',
+    `--dhcp-range=${subnet}.100,${subnet}.149,600`,
+    `--dhcp-option=3,${subnet}.1`,
+    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--interface=eth0',
+    '--bind-interfaces',
   ]);
   await new LineWatcher(dnsmasq.stderr).next(/DHCP, IP range/);
 }
@@ -62,7 +72,15 @@ export function records(file: string): Record<string, string>[] {
   return text
     .split('\n')
     .filter((l) => l.startsWith('event '))
-    .map((l) => Object.fromEntries(l.slice(6).split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
+    .map((l) =>
+      Object.fromEntries(
+        l
+          .slice(6)
+          .split(' ')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    );
 }
 
 /** The lease table the journal describes (what a restarted server would know). */

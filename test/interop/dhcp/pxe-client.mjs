@@ -92,7 +92,10 @@ if (lease) {
     setOption(p, 'serverId', lease.serverId);
     setOption(p, 'requestedAddress', lease.yiaddr);
   });
-  await until(() => received.some((r) => r.type === 5 || r.type === 6), () => send(request, 67, '255.255.255.255'));
+  await until(
+    () => received.some((r) => r.type === 5 || r.type === 6),
+    () => send(request, 67, '255.255.255.255'),
+  );
   await new Promise((r) => setTimeout(r, 300));
   out.afterRequest = received.splice(0);
   execFileSync('ip', ['addr', 'add', `${lease.yiaddr}/24`, 'dev', ifname]);
@@ -102,7 +105,10 @@ if (proxy && lease) {
     p.ciaddr = lease.yiaddr;
     p.flags = 0;
   });
-  await until(() => received.length > 0, () => send(ask, 4011, proxy.serverId));
+  await until(
+    () => received.length > 0,
+    () => send(ask, 4011, proxy.serverId),
+  );
   out.pxe = received.splice(0);
 }
 process.stdout.write(JSON.stringify(out) + '\n');

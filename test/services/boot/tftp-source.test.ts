@@ -70,7 +70,7 @@ describe('the boot environments TFTP source', () => {
     await expect(source.open('other/boot/pxeboot', client('10.99.0.77'))).rejects.toMatchObject({ code: 'E_TFTP_NOT_FOUND' });
   });
 
-  it('never serves what lies outside a BE\'s boot/', async () => {
+  it("never serves what lies outside a BE's boot/", async () => {
     await expect(source.open('head/etc/master.passwd', client('10.99.0.50'))).rejects.toMatchObject({ code: 'E_TFTP_NOT_FOUND' });
     await expect(source.open('head/boot/passwd', client('10.99.0.50'))).rejects.toMatchObject({ code: 'E_TFTP_ACCESS' });
     await expect(source.open('boot/passwd', client('10.99.0.50'))).rejects.toMatchObject({ code: 'E_TFTP_ACCESS' });

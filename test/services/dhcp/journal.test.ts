@@ -19,10 +19,7 @@ const now = Date.UTC(2026, 10, 27, 12, 0, 0);
 const future = Math.floor(now / 1000) + 3600;
 
 async function openWith(table: LeaseTable, logs = new LogCapture(), extra: { compactFloor?: number } = {}): Promise<Journal> {
-  return Journal.open(
-    { file, log: logs.log, snapshot: () => table.snapshot(now), liveRecords: () => table.liveRecords, ...extra },
-    (r) => table.apply(r),
-  );
+  return Journal.open({ file, log: logs.log, snapshot: () => table.snapshot(now), liveRecords: () => table.liveRecords, ...extra }, (r) => table.apply(r));
 }
 
 const pool = { range: { start: '10.0.0.10', end: '10.0.0.250' }, exclude: [] };

@@ -153,7 +153,7 @@ describe('authoritative: the four-way exchange', () => {
 });
 
 describe('REQUEST states (RFC 2131 §4.3.2)', () => {
-  it('INIT-REBOOT: ACKs the client\'s own address, NAKs another or a wrong network', async () => {
+  it("INIT-REBOOT: ACKs the client's own address, NAKs another or a wrong network", async () => {
     await startServer();
     const ack = await lease(macBytes(10));
     const good = request(MessageType.REQUEST, macBytes(10));

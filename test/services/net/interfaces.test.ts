@@ -18,7 +18,15 @@ describe('readInterfaces, in this process', () => {
     const node = {
       lo: [
         { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' },
-        { address: '::1', netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family: 'IPv6', mac: '00:00:00:00:00:00', internal: true, cidr: '::1/128', scopeid: 0 },
+        {
+          address: '::1',
+          netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+          family: 'IPv6',
+          mac: '00:00:00:00:00:00',
+          internal: true,
+          cidr: '::1/128',
+          scopeid: 0,
+        },
       ],
       'eth0:1': [{ address: '10.0.0.9', netmask: '255.255.255.0', family: 'IPv4', mac: '52:54:00:be:0f:01', internal: false, cidr: '10.0.0.9/24' }],
     } satisfies ReturnType<typeof networkInterfaces>;

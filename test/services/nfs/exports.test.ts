@@ -72,7 +72,11 @@ describe('exports file writer', () => {
 
   it('default reload: SIGHUP, through kill(1), to the pid in nfs.pidFile', async () => {
     const { dir, config } = setup('sighup', { reload: null });
-    const child = execa('node', ['-e', "process.on('SIGHUP', () => { console.log('got SIGHUP'); process.exit(0); }); console.log('ready'); setInterval(() => {}, 1000);"], { reject: false });
+    const child = execa(
+      'node',
+      ['-e', "process.on('SIGHUP', () => { console.log('got SIGHUP'); process.exit(0); }); console.log('ready'); setInterval(() => {}, 1000);"],
+      { reject: false },
+    );
     try {
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       const pidFile = join(dir, 'mountd.pid');
@@ -80,7 +84,10 @@ describe('exports file writer', () => {
       expect(await reloadNfs({ ...config.nfs, pidFile })).toEqual({ reloaded: true });
       const result = await child;
       expect(String(result.stdout)).toBe('ready\ngot SIGHUP');
-      expect(await reloadNfs({ ...config.nfs, pidFile: join(dir, 'none.pid') })).toEqual({ reloaded: false, why: `the NFS server is not running (no ${join(dir, 'none.pid')})` });
+      expect(await reloadNfs({ ...config.nfs, pidFile: join(dir, 'none.pid') })).toEqual({
+        reloaded: false,
+        why: `the NFS server is not running (no ${join(dir, 'none.pid')})`,
+      });
       writeFileSync(pidFile, 'garbage\n');
       await expect(reloadNfs({ ...config.nfs, pidFile })).rejects.toThrow(/holds no pid/);
     } finally {
@@ -120,7 +127,11 @@ describe('exports file writer', () => {
     } finally {
       writeFileSync(stop, '');
     }
-    const out = JSON.parse(String((await reader).stdout).split('\n').at(-1)!);
+    const out = JSON.parse(
+      String((await reader).stdout)
+        .split('\n')
+        .at(-1)!,
+    );
     expect(out.bad).toBe(0);
     expect(out.sawA).toBeGreaterThan(0);
     expect(out.sawB).toBeGreaterThan(0);
@@ -161,7 +172,9 @@ describe('exports reconciler (service kind "exports")', () => {
     await service.close();
     expect(readFileSync(config.nfs.exportsFile, 'utf8')).toContain('/head -maproot');
     const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
-    expect(warnings.map((l) => l.msg)).toEqual([`the NFS server is not running (no ${pidFile}): ${config.nfs.exportsFile} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)`]);
+    expect(warnings.map((l) => l.msg)).toEqual([
+      `the NFS server is not running (no ${pidFile}): ${config.nfs.exportsFile} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)`,
+    ]);
   });
 
   it('a failed round is logged, not thrown: the appliance keeps running', async () => {

@@ -94,6 +94,8 @@ describe('UDP RPC client', () => {
       '127.0.0.1: MOUNT /etc refused: MNT3ERR_ACCES (access denied: the path is not exported to this client)',
     );
     const empty = await server((data) => encodeAcceptedReply(data.readUInt32BE(0), encodeGetportResult(0)));
-    await expect(mountHandle('127.0.0.1', '/ROOT/head', { portmapPort: empty.port, reservedPort: false })).rejects.toThrow(/MOUNT v3 over UDP is not registered with the portmapper/);
+    await expect(mountHandle('127.0.0.1', '/ROOT/head', { portmapPort: empty.port, reservedPort: false })).rejects.toThrow(
+      /MOUNT v3 over UDP is not registered with the portmapper/,
+    );
   });
 });

@@ -49,10 +49,16 @@ describe('BlockReader', () => {
         fc.constantFrom(64, 512, 1468, 9000),
         // Reads of whole blocks (a buffer then ends on a block boundary), of whole blocks and a bit, and
         // shorter than a block; up to past a 64 KiB chunk.
-        fc.array(fc.record({ blocks: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 5, max: 60 })), extra: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8999 })) }), {
-          minLength: 1,
-          maxLength: 5,
-        }),
+        fc.array(
+          fc.record({
+            blocks: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 5, max: 60 })),
+            extra: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8999 })),
+          }),
+          {
+            minLength: 1,
+            maxLength: 5,
+          },
+        ),
         fc.integer({ min: 1, max: 40 }),
         async (length, blksize, reads, held) => {
           const readSizes = reads.map(({ blocks, extra }) => Math.max(1, blocks * blksize + (extra % blksize)));

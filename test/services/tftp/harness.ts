@@ -23,7 +23,12 @@ export function tempRoot(prefix = 'be-tftp-'): string {
 }
 
 export async function startServer(
-  options: Partial<Omit<TftpServerOptions, 'log' | 'source' | 'timing'>> & { timing?: Partial<TransferTiming>; root?: string; source?: FileSource; logLevel?: 'info' | 'debug' | 'silent' } = {},
+  options: Partial<Omit<TftpServerOptions, 'log' | 'source' | 'timing'>> & {
+    timing?: Partial<TransferTiming>;
+    root?: string;
+    source?: FileSource;
+    logLevel?: 'info' | 'debug' | 'silent';
+  } = {},
 ): Promise<Harness> {
   const root = options.root ?? tempRoot();
   const ownsRoot = options.root === undefined;

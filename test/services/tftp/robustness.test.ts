@@ -210,9 +210,7 @@ describe('TFTP descriptor hygiene', () => {
     const baseline = openFds();
     const t = await startServer({ logLevel: 'silent', timing: { retransmitMs: 60_000, retries: 1, idleTimeoutMs: 60_000 } });
     writeFileSync(join(t.root, 'f'), pattern(100_000, 11));
-    const stalled = Array.from({ length: 50 }, () =>
-      fetchFile({ port: t.port, file: 'f', abortAfter: { blocks: 1, how: 'vanish' } }),
-    );
+    const stalled = Array.from({ length: 50 }, () => fetchFile({ port: t.port, file: 'f', abortAfter: { blocks: 1, how: 'vanish' } }));
     await Promise.all(stalled);
     expect(t.server.activeTransfers).toBe(50);
     await t.close();

@@ -74,7 +74,14 @@ describe('TFTP server: reads', () => {
   });
 
   it('ignores unknown options and answers with DATA 1 when none is accepted (RFC 2347)', async () => {
-    const result = await fetchFile({ port: h.port, file: 'f513', options: [{ name: 'multicast', value: '' }, { name: 'blksize', value: '4' }] });
+    const result = await fetchFile({
+      port: h.port,
+      file: 'f513',
+      options: [
+        { name: 'multicast', value: '' },
+        { name: 'blksize', value: '4' },
+      ],
+    });
     expect(result.oack).toBeUndefined();
     expect(sha(result.data)).toBe(sha(files.get('f513')!));
   });

@@ -20,7 +20,11 @@ describe('TFTP transfers in worker threads', () => {
 
   beforeAll(async () => {
     h = await startServer({ workers: 2, timing: { retransmitMs: 10_000, retries: 2, idleTimeoutMs: 60_000 } });
-    for (const [name, size] of [['a', 300_000], ['b', 512 * 3], ['c', 0]] as const) {
+    for (const [name, size] of [
+      ['a', 300_000],
+      ['b', 512 * 3],
+      ['c', 0],
+    ] as const) {
       const data = randomBytes(size);
       files.set(name, data);
       writeFileSync(join(h.root, name), data);
@@ -32,7 +36,10 @@ describe('TFTP transfers in worker threads', () => {
     const runs = await Promise.all(
       Array.from({ length: 12 }, (_, i) => {
         const name = ['a', 'b', 'c'][i % 3]!;
-        return fetchFile({ port: h.port, file: name, blksize: [512, 1468, 1024][i % 3], windowsize: [1, 4, 16][i % 3], tsize: true }).then((r) => ({ name, r }));
+        return fetchFile({ port: h.port, file: name, blksize: [512, 1468, 1024][i % 3], windowsize: [1, 4, 16][i % 3], tsize: true }).then((r) => ({
+          name,
+          r,
+        }));
       }),
     );
     for (const { name, r } of runs) {

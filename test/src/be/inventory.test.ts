@@ -11,7 +11,12 @@ describe('zfs list -rH parser', () => {
     const rows = parseZfsList(fixture('freebsd-zfs-list.txt'));
     expect(rows).toHaveLength(26);
     expect(rows[0]).toEqual({ name: 'zroot/ROOT', mountpoint: 'none', canmount: 'on', mounted: false });
-    expect(rows.find((r) => r.name === 'zroot/ROOT/head/var/log')).toEqual({ name: 'zroot/ROOT/head/var/log', mountpoint: '/var/log', canmount: 'noauto', mounted: true });
+    expect(rows.find((r) => r.name === 'zroot/ROOT/head/var/log')).toEqual({
+      name: 'zroot/ROOT/head/var/log',
+      mountpoint: '/var/log',
+      canmount: 'noauto',
+      mounted: true,
+    });
   });
 
   it('reads the listing captured from zfs-fuse', () => {
@@ -59,7 +64,11 @@ describe('mount table parser', () => {
 });
 
 describe('inventory', () => {
-  const freebsd = inventoryFromZfs('zroot/ROOT', parseZfsList(fixture('freebsd-zfs-list.txt')), zfsMountPoints(parseMountTable(fixture('freebsd-mount-p.txt'))));
+  const freebsd = inventoryFromZfs(
+    'zroot/ROOT',
+    parseZfsList(fixture('freebsd-zfs-list.txt')),
+    zfsMountPoints(parseMountTable(fixture('freebsd-mount-p.txt'))),
+  );
 
   it('finds each child of be.root as a boot environment, sorted', () => {
     expect(freebsd.map((b) => b.name)).toEqual(['default', 'files', 'head']);
@@ -83,7 +92,9 @@ describe('inventory', () => {
       ['var/tmp', '/var/tmp', '/var/tmp', '/ROOT/head/var/tmp'],
     ]);
     expect(findBe(freebsd, 'default')!.datasets[3]!.path).toBe('/usr/home');
-    expect(findBe(freebsd, 'files')!.datasets).toEqual([{ name: 'zroot/ROOT/files', relative: '', mountpoint: '/', canmount: 'noauto', guestPath: '/', path: null }]);
+    expect(findBe(freebsd, 'files')!.datasets).toEqual([
+      { name: 'zroot/ROOT/files', relative: '', mountpoint: '/', canmount: 'noauto', guestPath: '/', path: null },
+    ]);
   });
 
   it('strips the BE mountpoint when the property itself was moved (zfs-fuse capture)', () => {
@@ -102,8 +113,16 @@ describe('inventory', () => {
 
   it('dir backend: each subdirectory is a BE with one path', () => {
     expect(inventoryFromDirs('/var/db/be/envs/', ['b', 'a'])).toEqual([
-      { name: 'a', source: '/var/db/be/envs/a', datasets: [{ name: '/var/db/be/envs/a', relative: '', mountpoint: '/var/db/be/envs/a', canmount: 'on', guestPath: '/', path: '/var/db/be/envs/a' }] },
-      { name: 'b', source: '/var/db/be/envs/b', datasets: [{ name: '/var/db/be/envs/b', relative: '', mountpoint: '/var/db/be/envs/b', canmount: 'on', guestPath: '/', path: '/var/db/be/envs/b' }] },
+      {
+        name: 'a',
+        source: '/var/db/be/envs/a',
+        datasets: [{ name: '/var/db/be/envs/a', relative: '', mountpoint: '/var/db/be/envs/a', canmount: 'on', guestPath: '/', path: '/var/db/be/envs/a' }],
+      },
+      {
+        name: 'b',
+        source: '/var/db/be/envs/b',
+        datasets: [{ name: '/var/db/be/envs/b', relative: '', mountpoint: '/var/db/be/envs/b', canmount: 'on', guestPath: '/', path: '/var/db/be/envs/b' }],
+      },
     ]);
   });
 

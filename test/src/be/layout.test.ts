@@ -13,7 +13,7 @@ function unmountedHead(): BootEnvironment {
 }
 
 describe('be create plans', () => {
-  it('freebsd: the talk\'s nested layout, every dataset canmount=noauto, the BE at /', () => {
+  it("freebsd: the talk's nested layout, every dataset canmount=noauto, the BE at /", () => {
     const steps = argv(createSteps('zroot/ROOT', 'head', 'freebsd'));
     expect(steps[0]).toBe('zfs create -o mountpoint=/ -o canmount=noauto zroot/ROOT/head');
     expect(steps.slice(1)).toEqual(freebsdLayout.map((c) => `zfs create -o canmount=noauto zroot/ROOT/head/${c}`));
@@ -55,9 +55,19 @@ describe('be mount / umount plans', () => {
   it('umount: children first; property restores the mountpoint it recorded', () => {
     const mounted: BootEnvironment = {
       ...head,
-      datasets: head.datasets.map((d, i) => ({ ...d, mountpoint: i === 0 ? '/ROOT/head' : d.mountpoint, path: d.canmount === 'off' ? null : `/ROOT/head${d.guestPath === '/' ? '' : d.guestPath}` })),
+      datasets: head.datasets.map((d, i) => ({
+        ...d,
+        mountpoint: i === 0 ? '/ROOT/head' : d.mountpoint,
+        path: d.canmount === 'off' ? null : `/ROOT/head${d.guestPath === '/' ? '' : d.guestPath}`,
+      })),
     };
-    expect(argv(umountPlan(mounted, 'mount'))).toEqual(['umount /ROOT/head/var/log', 'umount /ROOT/head/var', 'umount /ROOT/head/usr/home', 'umount /ROOT/head/usr', 'umount /ROOT/head']);
+    expect(argv(umountPlan(mounted, 'mount'))).toEqual([
+      'umount /ROOT/head/var/log',
+      'umount /ROOT/head/var',
+      'umount /ROOT/head/usr/home',
+      'umount /ROOT/head/usr',
+      'umount /ROOT/head',
+    ]);
     expect(argv(umountPlan(mounted, 'property', '/'))).toEqual([
       'zfs umount zroot/ROOT/head/var/log',
       'zfs umount zroot/ROOT/head/var',

@@ -27,16 +27,31 @@ const head: GuestSpec = {
 describe('bhyve argv for an NFS-root guest', () => {
   it('v3 guest: bhyveload -h with the whole diskless environment, the VM name last', () => {
     expect(bhyveloadArgv(validateGuest(head))).toEqual([
-      'bhyveload', '-c', 'stdio', '-m', '1024M', '-h', '/ROOT/head',
-      '-e', 'boot.netif.name=vtnet0',
-      '-e', 'boot.netif.hwaddr=02:01:02:03:04:05',
-      '-e', 'boot.netif.ip=192.168.2.202',
-      '-e', 'boot.netif.netmask=255.255.255.0',
-      '-e', 'boot.nfsroot.server=192.168.2.1',
-      '-e', 'boot.nfsroot.path=/ROOT/head',
-      '-e', 'boot.nfsroot.nfshandle=X631083b5dea37b8d0a0004000000000025a0000000000000d3a5c05bX',
-      '-e', 'boot.nfsroot.nfshandlelen=28',
-      '-e', 'vfs.root.mountfrom=nfs:192.168.2.1:/ROOT/head',
+      'bhyveload',
+      '-c',
+      'stdio',
+      '-m',
+      '1024M',
+      '-h',
+      '/ROOT/head',
+      '-e',
+      'boot.netif.name=vtnet0',
+      '-e',
+      'boot.netif.hwaddr=02:01:02:03:04:05',
+      '-e',
+      'boot.netif.ip=192.168.2.202',
+      '-e',
+      'boot.netif.netmask=255.255.255.0',
+      '-e',
+      'boot.nfsroot.server=192.168.2.1',
+      '-e',
+      'boot.nfsroot.path=/ROOT/head',
+      '-e',
+      'boot.nfsroot.nfshandle=X631083b5dea37b8d0a0004000000000025a0000000000000d3a5c05bX',
+      '-e',
+      'boot.nfsroot.nfshandlelen=28',
+      '-e',
+      'vfs.root.mountfrom=nfs:192.168.2.1:/ROOT/head',
       'head',
     ]);
   });
@@ -49,9 +64,23 @@ describe('bhyve argv for an NFS-root guest', () => {
 
   it('v3 guest: bhyve with virtio-net on the tap, mac= equal to boot.netif.hwaddr, console on com1', () => {
     expect(bhyveArgv(validateGuest(head))).toEqual([
-      'bhyve', '-c', '2', '-m', '1024M', '-H', '-P', '-A',
-      '-s', '0,hostbridge', '-s', '1,lpc', '-s', '2,virtio-net,tap0,mac=02:01:02:03:04:05',
-      '-l', 'com1,stdio', 'head',
+      'bhyve',
+      '-c',
+      '2',
+      '-m',
+      '1024M',
+      '-H',
+      '-P',
+      '-A',
+      '-s',
+      '0,hostbridge',
+      '-s',
+      '1,lpc',
+      '-s',
+      '2,virtio-net,tap0,mac=02:01:02:03:04:05',
+      '-l',
+      'com1,stdio',
+      'head',
     ]);
   });
 
@@ -73,7 +102,12 @@ describe('bhyve argv for an NFS-root guest', () => {
     const spec = validateGuest({ ...head, nfsOptions: 'nfsv3,tcp', env: { 'kern.hz': '100', 'vfs.root.mountfrom.options': 'rw' } });
     const argv = bhyveloadArgv(spec);
     const pairs = argv.filter((_, i) => argv[i - 1] === '-e');
-    expect(pairs.slice(-4)).toEqual(['boot.nfsroot.options=nfsv3,tcp', 'vfs.root.mountfrom=nfs:192.168.2.1:/ROOT/head', 'kern.hz=100', 'vfs.root.mountfrom.options=rw']);
+    expect(pairs.slice(-4)).toEqual([
+      'boot.nfsroot.options=nfsv3,tcp',
+      'vfs.root.mountfrom=nfs:192.168.2.1:/ROOT/head',
+      'kern.hz=100',
+      'vfs.root.mountfrom.options=rw',
+    ]);
     expect(argv.at(-1)).toBe('head');
   });
 
@@ -90,8 +124,8 @@ describe('guest validation names the bad value', () => {
     [{ mac: '02:01:02:03:04' }, 'MAC "02:01:02:03:04": not a MAC address'],
     [{ ip: '192.168.2.300' }, 'IP "192.168.2.300": not an IPv4 address'],
     [{ netmask: '255.0.255.0' }, 'netmask 255.0.255.0: not a contiguous mask'],
-    [{ server: '10.0.0.1' }, 'NFS server 10.0.0.1 is not on the guest\'s subnet 192.168.2.0/255.255.255.0 and no gateway is set'],
-    [{ gateway: '10.0.0.1' }, 'gateway 10.0.0.1 is not on the guest\'s subnet'],
+    [{ server: '10.0.0.1' }, "NFS server 10.0.0.1 is not on the guest's subnet 192.168.2.0/255.255.255.0 and no gateway is set"],
+    [{ gateway: '10.0.0.1' }, "gateway 10.0.0.1 is not on the guest's subnet"],
     [{ memory: '1.5G' }, 'memory "1.5G": use a size such as 512M or 2G'],
     [{ memory: '16M' }, 'at least 64M'],
     [{ vm: 'a/b' }, 'VM name "a/b": use 1-31 letters'],

@@ -17,8 +17,20 @@ describe('guest settings', () => {
   it('layer the bhyve section, the host and the flags', () => {
     const head = resolveGuestSettings(config, 'head', config.hosts[1], { memory: '512M' });
     expect(head).toEqual({
-      vm: 'head', be: 'head', mac: '02:01:02:03:04:05', ip: '10.99.0.50', netmask: '255.255.255.0', gateway: undefined,
-      memory: '512M', cpus: 4, tap: 'tap0', bridge: null, console: 'stdio', nic: 'auto', release: null, nfsOptions: null,
+      vm: 'head',
+      be: 'head',
+      mac: '02:01:02:03:04:05',
+      ip: '10.99.0.50',
+      netmask: '255.255.255.0',
+      gateway: undefined,
+      memory: '512M',
+      cpus: 4,
+      tap: 'tap0',
+      bridge: null,
+      console: 'stdio',
+      nic: 'auto',
+      release: null,
+      nfsOptions: null,
       env: { 'kern.hz': '100', 'a.b': 'host' },
     });
   });

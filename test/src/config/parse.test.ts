@@ -30,13 +30,24 @@ describe('configuration', () => {
     expect(err.message).not.toContain('\n');
   });
 
-  it('takes a DHCP range as START-END (dnsmasq\'s form, and --set\'s) as well as { start, end }', () => {
-    const short = parseConfig({ text: 'dhcp:\n  range: 10.0.0.100-10.0.0.199\n  pools: [{ subnet: 10.1.0.0/24, range: 10.1.0.10 - 10.1.0.20 }]\n', file: 'be.yaml' });
+  it("takes a DHCP range as START-END (dnsmasq's form, and --set's) as well as { start, end }", () => {
+    const short = parseConfig({
+      text: 'dhcp:\n  range: 10.0.0.100-10.0.0.199\n  pools: [{ subnet: 10.1.0.0/24, range: 10.1.0.10 - 10.1.0.20 }]\n',
+      file: 'be.yaml',
+    });
     expect(short.dhcp.range).toEqual({ start: '10.0.0.100', end: '10.0.0.199' });
     expect(short.dhcp.pools[0]?.range).toEqual({ start: '10.1.0.10', end: '10.1.0.20' });
-    expect(parseConfig({ text: '', file: 'be.yaml' }, [parseOverride('dhcp.range=10.0.0.5-10.0.0.9')]).dhcp.range).toEqual({ start: '10.0.0.5', end: '10.0.0.9' });
-    expect(parseConfig({ text: 'dhcp:\n  range: { start: 10.0.0.1, end: 10.0.0.1 }\n', file: 'be.yaml' }).dhcp.range).toEqual({ start: '10.0.0.1', end: '10.0.0.1' });
-    expect(configError('dhcp:\n  range: 10.0.0.100\n').message).toMatch(/^be\.yaml:2: dhcp\.range = "10\.0\.0\.100": must be START-END \(e\.g\. 10\.0\.0\.100-10\.0\.0\.199\) or \{ start, end \}$/);
+    expect(parseConfig({ text: '', file: 'be.yaml' }, [parseOverride('dhcp.range=10.0.0.5-10.0.0.9')]).dhcp.range).toEqual({
+      start: '10.0.0.5',
+      end: '10.0.0.9',
+    });
+    expect(parseConfig({ text: 'dhcp:\n  range: { start: 10.0.0.1, end: 10.0.0.1 }\n', file: 'be.yaml' }).dhcp.range).toEqual({
+      start: '10.0.0.1',
+      end: '10.0.0.1',
+    });
+    expect(configError('dhcp:\n  range: 10.0.0.100\n').message).toMatch(
+      /^be\.yaml:2: dhcp\.range = "10\.0\.0\.100": must be START-END \(e\.g\. 10\.0\.0\.100-10\.0\.0\.199\) or \{ start, end \}$/,
+    );
     expect(configError('dhcp:\n  range: 10.0.0.1-10.0.0.x\n').message).toBe('be.yaml:2: dhcp.range = "10.0.0.1-10.0.0.x": 10.0.0.x is not an IPv4 address');
     expect(configError('dhcp:\n  range: 10.0.0.200-10.0.0.100\n').message).toMatch(/^be\.yaml:2: dhcp\.range = .*start must not come after end$/);
   });

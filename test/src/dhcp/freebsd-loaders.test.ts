@@ -26,26 +26,34 @@ const host = { name: 'vm', loaderEnv: { 'be.probe': 'hello', 'vfs.root.mountfrom
 const env = { name: 'r101', tftpPrefix: 'r101/', nfsPath: '/ROOT/r101' };
 const settings = { serverAddress: '10.99.8.1', bootUnknown: false, httpBaseUrl: null };
 
-describe('the real FreeBSD loaders\' DHCP requests', () => {
-  it.each(loaders.flatMap(([name, kind]) => [[`${name}-discover`, kind, MessageType.DISCOVER], [`${name}-request`, kind, MessageType.REQUEST]] as const))(
-    '%s: decodes, re-encodes byte for byte, is read as %s, and gets root-path, siaddr and loader variables unasked',
-    (name, kind, type) => {
-      const bytes = fixture(name);
-      const packet = decodePacket(bytes);
-      expect(Buffer.from(encodePacket(packet)).subarray(0, 240)).toEqual(Buffer.from(bytes).subarray(0, 240));
-      const info = requestInfo(packet);
-      expect(info).toMatchObject({ kind, messageType: type, mac: '52:54:00:be:08:01', clientKey: 'hw:1:525400be0801' });
-      const answer = decideBoot(info, host, env, settings);
-      expect(answer).toMatchObject({
-        boot: true,
-        nextServer: '10.99.8.1',
-        rootPath: '10.99.8.1:/ROOT/r101',
-        loaderOptions: [{ code: 250, text: 'be.probe=hello' }, { code: 251, text: 'vfs.root.mountfrom=nfs:' }],
-      });
-      // A loader is never handed a boot file: that would be the firmware's answer.
-      expect(answer.file).toBeUndefined();
-    },
-  );
+describe("the real FreeBSD loaders' DHCP requests", () => {
+  it.each(
+    loaders.flatMap(
+      ([name, kind]) =>
+        [
+          [`${name}-discover`, kind, MessageType.DISCOVER],
+          [`${name}-request`, kind, MessageType.REQUEST],
+        ] as const,
+    ),
+  )('%s: decodes, re-encodes byte for byte, is read as %s, and gets root-path, siaddr and loader variables unasked', (name, kind, type) => {
+    const bytes = fixture(name);
+    const packet = decodePacket(bytes);
+    expect(Buffer.from(encodePacket(packet)).subarray(0, 240)).toEqual(Buffer.from(bytes).subarray(0, 240));
+    const info = requestInfo(packet);
+    expect(info).toMatchObject({ kind, messageType: type, mac: '52:54:00:be:08:01', clientKey: 'hw:1:525400be0801' });
+    const answer = decideBoot(info, host, env, settings);
+    expect(answer).toMatchObject({
+      boot: true,
+      nextServer: '10.99.8.1',
+      rootPath: '10.99.8.1:/ROOT/r101',
+      loaderOptions: [
+        { code: 250, text: 'be.probe=hello' },
+        { code: 251, text: 'vfs.root.mountfrom=nfs:' },
+      ],
+    });
+    // A loader is never handed a boot file: that would be the firmware's answer.
+    expect(answer.file).toBeUndefined();
+  });
 
   it.each(loaders.map(([name]) => name))('%s: takes over the lease its firmware (iPXE, with option 61) holds', (name) => {
     const table = new LeaseTable({ range: { start: '10.99.8.100', end: '10.99.8.120' }, exclude: [] });

@@ -76,8 +76,23 @@ describe('LeaseTable', () => {
   });
 
   it('parses only well-formed records', () => {
-    expect(parseRecord('{"op":"bind","ip":"10.0.0.1","client":"x","expires":5}')).toEqual({ op: 'bind', ip: '10.0.0.1', client: 'x', expires: 5, mac: undefined, host: undefined });
-    for (const bad of ['', '# comment', '{', '[]', '{"op":"bind","ip":"x","client":"x","expires":5}', '{"op":"bind","ip":"10.0.0.1","client":"x"}', '{"op":"nope"}']) {
+    expect(parseRecord('{"op":"bind","ip":"10.0.0.1","client":"x","expires":5}')).toEqual({
+      op: 'bind',
+      ip: '10.0.0.1',
+      client: 'x',
+      expires: 5,
+      mac: undefined,
+      host: undefined,
+    });
+    for (const bad of [
+      '',
+      '# comment',
+      '{',
+      '[]',
+      '{"op":"bind","ip":"x","client":"x","expires":5}',
+      '{"op":"bind","ip":"10.0.0.1","client":"x"}',
+      '{"op":"nope"}',
+    ]) {
       expect(parseRecord(bad)).toBeUndefined();
     }
   });

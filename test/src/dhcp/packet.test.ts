@@ -41,7 +41,7 @@ describe('golden packets captured from real clients and dnsmasq', () => {
     expect(p.options.map((o) => o.code)).toEqual([53, 57, 55, 60, 61, 77]);
   });
 
-  it('decodes dnsmasq\'s ACK with router, DNS, lease time and root path', () => {
+  it("decodes dnsmasq's ACK with router, DNS, lease time and root path", () => {
     const p = decodePacket(golden('dnsmasq-ack-udhcpc.hex'));
     expect(p.op).toBe(BOOTREPLY);
     expect(p.yiaddr).toBe('10.98.0.145');
@@ -56,7 +56,7 @@ describe('golden packets captured from real clients and dnsmasq', () => {
     expect(getOption(p, 'rootPath')).toBe('10.98.0.1:/be/head');
   });
 
-  it('decodes dhclient\'s REQUEST in SELECTING state (server id + requested address)', () => {
+  it("decodes dhclient's REQUEST in SELECTING state (server id + requested address)", () => {
     const p = decodePacket(golden('dhclient-request.hex'));
     expect(getOption(p, 'messageType')).toBe(MessageType.REQUEST);
     expect(getOption(p, 'serverId')).toBe('10.98.0.1');
@@ -64,13 +64,13 @@ describe('golden packets captured from real clients and dnsmasq', () => {
     expect(p.ciaddr).toBe('0.0.0.0');
   });
 
-  it('decodes dhcpcd\'s RFC 4361 client identifier', () => {
+  it("decodes dhcpcd's RFC 4361 client identifier", () => {
     const id = getOption(decodePacket(golden('dhcpcd-request.hex')), 'clientId')!;
     expect(id[0]).toBe(255); // type 255: IAID + DUID
     expect(id.length).toBe(19);
   });
 
-  it('decodes iPXE\'s DISCOVER (QEMU\'s e1000 option ROM): plain user class, option 175, arch 0', () => {
+  it("decodes iPXE's DISCOVER (QEMU's e1000 option ROM): plain user class, option 175, arch 0", () => {
     const p = decodePacket(golden('ipxe-discover.hex'));
     expect(getOption(p, 'messageType')).toBe(MessageType.DISCOVER);
     expect(getOption(p, 'vendorClass')).toBe('PXEClient:Arch:00000:UNDI:002001');

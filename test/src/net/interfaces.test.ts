@@ -33,7 +33,11 @@ describe('parseIpJsonAddr (golden: ip -j addr show captured in a namespace, test
 
   it('includes what os.networkInterfaces() missed in the same namespace', () => {
     const node = JSON.parse(fixture('linux-node-networkInterfaces.json')) as Record<string, string[]>;
-    const seenByNode = new Set(Object.values(node).flat().map((cidr) => cidr.split('/')[0]));
+    const seenByNode = new Set(
+      Object.values(node)
+        .flat()
+        .map((cidr) => cidr.split('/')[0]),
+    );
     const missed = parsed.filter((a) => !seenByNode.has(a.address)).map((a) => a.name);
     expect(missed).toEqual(['vdown0', 'br0', 'off0']);
   });
@@ -49,7 +53,10 @@ describe('parseIpJsonAddr (golden: ip -j addr show captured in a namespace, test
     ['[{"flags":[]}]', /link 0: no ifname/],
     ['[{"ifname":"e0","flags":"UP"}]', /link 0 \(e0\): flags is not a list of names/],
     ['[{"ifname":"e0","flags":[],"addr_info":{}}]', /addr_info is not a list/],
-    ['[{"ifname":"e0","flags":[],"addr_info":[{"family":"inet","local":"10.0.0.300","prefixlen":24}]}]', /addr_info\[0\]\.local is not an IPv4 address: "10.0.0.300"/],
+    [
+      '[{"ifname":"e0","flags":[],"addr_info":[{"family":"inet","local":"10.0.0.300","prefixlen":24}]}]',
+      /addr_info\[0\]\.local is not an IPv4 address: "10.0.0.300"/,
+    ],
     ['[{"ifname":"e0","flags":[],"addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":33}]}]', /addr_info\[0\]\.prefixlen is not 0\.\.32: 33/],
   ])('refuses %s', (text, message) => {
     expect(() => parseIpJsonAddr(text)).toThrow(InterfaceListError);

@@ -30,10 +30,18 @@ describe('exports builders (golden, from the FreeBSD zfs list and mount -p fixtu
     });
   }
 
-  it('freebsd: every line of the talk\'s /etc/exports slide is there, word for word', () => {
+  it("freebsd: every line of the talk's /etc/exports slide is there, word for word", () => {
     const talk = [
-      '/ROOT/head', '/ROOT/head/tmp', '/ROOT/head/usr/home', '/ROOT/head/usr/ports', '/ROOT/head/usr/src',
-      '/ROOT/head/var/audit', '/ROOT/head/var/crash', '/ROOT/head/var/log', '/ROOT/head/var/mail', '/ROOT/head/var/tmp',
+      '/ROOT/head',
+      '/ROOT/head/tmp',
+      '/ROOT/head/usr/home',
+      '/ROOT/head/usr/ports',
+      '/ROOT/head/usr/src',
+      '/ROOT/head/var/audit',
+      '/ROOT/head/var/crash',
+      '/ROOT/head/var/log',
+      '/ROOT/head/var/mail',
+      '/ROOT/head/var/tmp',
     ].map((p) => `${p} -maproot=root -network 192.168.2.0 -mask 255.255.255.0`);
     const lines = buildExports(entries, { ...options, format: 'freebsd' }).split('\n');
     for (const line of talk) expect(lines).toContain(line);
@@ -54,8 +62,16 @@ describe('exports builders (golden, from the FreeBSD zfs list and mount -p fixtu
       ],
       { format: 'linux', network: '10.0.0.0/8', maproot: '65534' },
     );
-    expect(text.split('\n').slice(1)).toEqual(['# be a', '/ROOT/a 10.0.0.0/8(rw,root_squash,anonuid=65534,no_subtree_check,sync)', '# be b', '/ROOT/b 10.0.0.0/8(rw,root_squash,anonuid=65534,no_subtree_check,sync)', '']);
-    expect(buildExports([{ be: 'a', path: '/x' }], { format: 'freebsd', network: '10.1.2.0/23', maproot: 'nobody' })).toContain('/x -maproot=nobody -network 10.1.2.0 -mask 255.255.254.0\n');
+    expect(text.split('\n').slice(1)).toEqual([
+      '# be a',
+      '/ROOT/a 10.0.0.0/8(rw,root_squash,anonuid=65534,no_subtree_check,sync)',
+      '# be b',
+      '/ROOT/b 10.0.0.0/8(rw,root_squash,anonuid=65534,no_subtree_check,sync)',
+      '',
+    ]);
+    expect(buildExports([{ be: 'a', path: '/x' }], { format: 'freebsd', network: '10.1.2.0/23', maproot: 'nobody' })).toContain(
+      '/x -maproot=nobody -network 10.1.2.0 -mask 255.255.254.0\n',
+    );
     expect(buildExports([{ be: 'a', path: '/x' }], { format: 'ganesha', network: '10.1.2.0/23', maproot: 'nobody' })).toContain('Squash = Root_Squash;');
   });
 
@@ -86,7 +102,9 @@ describe('exports refusals', () => {
     for (const maproot of ['root', '0']) {
       expect(refusal(() => buildExports(entries, { format: 'linux', network: '0.0.0.0/0', maproot })).message).toMatch(/to every address: refused/);
     }
-    expect(buildExports(entries, { format: 'freebsd', network: '0.0.0.0/0', maproot: 'root', allowWorldRoot: true })).toContain('/ROOT/head -maproot=root -network 0.0.0.0 -mask 0.0.0.0\n');
+    expect(buildExports(entries, { format: 'freebsd', network: '0.0.0.0/0', maproot: 'root', allowWorldRoot: true })).toContain(
+      '/ROOT/head -maproot=root -network 0.0.0.0 -mask 0.0.0.0\n',
+    );
     // A squashed root to the world is not the danger the refusal is about.
     expect(buildExports(entries, { format: 'freebsd', network: '0.0.0.0/0', maproot: 'nobody' })).toContain('-maproot=nobody');
   });

@@ -41,7 +41,14 @@ describe('ONC RPC (RFC 5531)', () => {
     0000000a 2f524f4f 542f6865 61640000`);
 
   it('encodes a MOUNT call byte for byte', () => {
-    const call = encodeCall({ xid: 0x12345678, prog: MOUNT_PROG, vers: MOUNT_V3, proc: MOUNTPROC3_MNT, auth: { stamp: 0, machine: 'be', uid: 0, gid: 0, gids: [] }, args: encodeMntArgs('/ROOT/head') });
+    const call = encodeCall({
+      xid: 0x12345678,
+      prog: MOUNT_PROG,
+      vers: MOUNT_V3,
+      proc: MOUNTPROC3_MNT,
+      auth: { stamp: 0, machine: 'be', uid: 0, gid: 0, gids: [] },
+      args: encodeMntArgs('/ROOT/head'),
+    });
     expect(call).toEqual(golden);
     const back = decodeCall(call);
     expect(back).toMatchObject({ xid: 0x12345678, prog: 100005, vers: 3, proc: 1, credFlavor: 1, auth: { machine: 'be', uid: 0, gid: 0, gids: [] } });
@@ -49,13 +56,21 @@ describe('ONC RPC (RFC 5531)', () => {
   });
 
   it('AUTH_NONE calls and too many groups', () => {
-    expect(encodeCall({ xid: 1, prog: 100000, vers: 2, proc: 0, args: Buffer.alloc(0) })).toEqual(hex('00000001 00000000 00000002 000186a0 00000002 00000000 00000000 00000000 00000000 00000000'));
-    expect(() => encodeCall({ xid: 1, prog: 1, vers: 1, proc: 1, auth: { stamp: 0, machine: 'x', uid: 0, gid: 0, gids: Array(17).fill(0) }, args: Buffer.alloc(0) })).toThrow(/16 groups/);
+    expect(encodeCall({ xid: 1, prog: 100000, vers: 2, proc: 0, args: Buffer.alloc(0) })).toEqual(
+      hex('00000001 00000000 00000002 000186a0 00000002 00000000 00000000 00000000 00000000 00000000'),
+    );
+    expect(() =>
+      encodeCall({ xid: 1, prog: 1, vers: 1, proc: 1, auth: { stamp: 0, machine: 'x', uid: 0, gid: 0, gids: Array(17).fill(0) }, args: Buffer.alloc(0) }),
+    ).toThrow(/16 groups/);
   });
 
   it('decodes accepted, denied and failed replies into reasons', () => {
     expect(decodeReply(encodeAcceptedReply(7, hex('0000036f')))).toEqual({ xid: 7, ok: true, result: hex('0000036f') });
-    expect(decodeReply(encodeAcceptedReply(7, Buffer.alloc(0), 1))).toMatchObject({ ok: false, kind: 'accept', reason: expect.stringMatching(/^PROG_UNAVAIL/) });
+    expect(decodeReply(encodeAcceptedReply(7, Buffer.alloc(0), 1))).toMatchObject({
+      ok: false,
+      kind: 'accept',
+      reason: expect.stringMatching(/^PROG_UNAVAIL/),
+    });
     expect(decodeReply(encodeAcceptedReply(7, hex('00000002 00000004'), 2))).toMatchObject({ ok: false, reason: expect.stringMatching(/versions 2-4$/) });
     expect(decodeReply(encodeDeniedReply(9, 5))).toMatchObject({ xid: 9, ok: false, kind: 'auth', reason: expect.stringMatching(/^AUTH_ERROR: AUTH_TOOWEAK/) });
     expect(decodeReply(hex('00000009 00000001 00000001 00000000 00000002 00000002'))).toMatchObject({ ok: false, kind: 'rpc-mismatch' });
@@ -93,7 +108,10 @@ describe('MOUNT v3 MNT result (RFC 1813 §5.2.1)', () => {
 
 describe('NFSv3 GETATTR and FSINFO (RFC 1813 §3.3.1, §3.3.19)', () => {
   const fattr = new XdrWriter().uint(2).uint(0o755).uint(3).uint(0).uint(0).bytes();
-  const fattrTail = Buffer.concat([hex('0000000000000200 0000000000000400 00000000 00000000 00000000000000aa 0000000000000004'), hex('00000001 00000000 00000002 00000000 00000003 00000000')]);
+  const fattrTail = Buffer.concat([
+    hex('0000000000000200 0000000000000400 00000000 00000000 00000000000000aa 0000000000000004'),
+    hex('00000001 00000000 00000002 00000000 00000003 00000000'),
+  ]);
   const attrs = Buffer.concat([fattr, fattrTail]);
 
   it('GETATTR: a directory', () => {
@@ -107,7 +125,10 @@ describe('NFSv3 GETATTR and FSINFO (RFC 1813 §3.3.1, §3.3.19)', () => {
   it('FSINFO: limits after the optional attributes', () => {
     const body = hex('00010000 00010000 00000001 00010000 00010000 00000001 00010000 ffffffffffffffff 00000000 00000001 0000001b');
     const result = decodeFsinfoResult(Buffer.concat([hex('00000000 00000001'), attrs, body]));
-    expect(result).toMatchObject({ status: 0, value: { rtmax: 65536, wtpref: 65536, maxfilesize: 0xffffffffffffffffn, properties: 0x1b, attributes: { type: 2 } } });
+    expect(result).toMatchObject({
+      status: 0,
+      value: { rtmax: 65536, wtpref: 65536, maxfilesize: 0xffffffffffffffffn, properties: 0x1b, attributes: { type: 2 } },
+    });
     expect(decodeFsinfoResult(Buffer.concat([hex('00000000 00000000'), body]))).toMatchObject({ status: 0, value: { rtmax: 65536 } });
     expect(decodeFsinfoResult(hex('00000046 00000000'))).toMatchObject({ status: 70 });
   });

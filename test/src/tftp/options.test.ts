@@ -21,7 +21,14 @@ describe('option negotiation (RFC 2347, 2348, 2349, 7440)', () => {
     { asked: [['blksize', '1e3']], blksize: 512, oack: [] },
     { asked: [['blksize', '']], blksize: 512, oack: [] },
     { asked: [['BLKSIZE', '1024']], blksize: 1024, oack: [['BLKSIZE', '1024']] },
-    { asked: [['blksize', '1024'], ['blksize', '600']], blksize: 1024, oack: [['blksize', '1024']] },
+    {
+      asked: [
+        ['blksize', '1024'],
+        ['blksize', '600'],
+      ],
+      blksize: 1024,
+      oack: [['blksize', '1024']],
+    },
     { asked: [['windowsize', '64']], windowsize: 16, oack: [['windowsize', '16']] },
     { asked: [['windowsize', '4']], windowsize: 4, oack: [['windowsize', '4']] },
     { asked: [['windowsize', '0']], windowsize: 1, oack: [] },
@@ -33,14 +40,29 @@ describe('option negotiation (RFC 2347, 2348, 2349, 7440)', () => {
     { asked: [['tsize', '0']], size: 0, oack: [['tsize', '0']] },
     // A source that does not know the size (or netascii) leaves tsize out.
     { asked: [['tsize', '0']], oack: [] },
-    { asked: [['multicast', '1'], ['utimeout', '500'], ['rollover', '0']], oack: [] },
+    {
+      asked: [
+        ['multicast', '1'],
+        ['utimeout', '500'],
+        ['rollover', '0'],
+      ],
+      oack: [],
+    },
     // curl's request, in its order
     {
-      asked: [['tsize', '0'], ['blksize', '1468'], ['timeout', '6']],
+      asked: [
+        ['tsize', '0'],
+        ['blksize', '1468'],
+        ['timeout', '6'],
+      ],
       size: 42,
       blksize: 1468,
       timeoutSec: 6,
-      oack: [['tsize', '42'], ['blksize', '1468'], ['timeout', '6']],
+      oack: [
+        ['tsize', '42'],
+        ['blksize', '1468'],
+        ['timeout', '6'],
+      ],
     },
   ];
   it.each(table)('$asked (size $size) → OACK $oack', (row) => {

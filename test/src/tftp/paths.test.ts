@@ -45,14 +45,17 @@ describe('request path normalisation', () => {
   it('never yields a path that is absolute, empty, or has a "." or ".." segment or a backslash', () => {
     const segment = fc.constantFrom('..', '.', '', 'boot', 'a', '\\', '/', '..\\', 'x y', '\u00e9');
     fc.assert(
-      fc.property(fc.array(fc.tuple(segment, fc.constantFrom('/', '\\', '')), { maxLength: 8 }).map((pairs) => pairs.map(([part, sep]) => part + sep).join('')), (name) => {
-        const result = normalizeRequestPath(name);
-        if (!result.ok) return;
-        expect(result.path).not.toBe('');
-        expect(result.path.startsWith('/')).toBe(false);
-        expect(result.path).not.toContain('\\');
-        for (const part of result.path.split('/')) expect(['', '.', '..']).not.toContain(part);
-      }),
+      fc.property(
+        fc.array(fc.tuple(segment, fc.constantFrom('/', '\\', '')), { maxLength: 8 }).map((pairs) => pairs.map(([part, sep]) => part + sep).join('')),
+        (name) => {
+          const result = normalizeRequestPath(name);
+          if (!result.ok) return;
+          expect(result.path).not.toBe('');
+          expect(result.path.startsWith('/')).toBe(false);
+          expect(result.path).not.toContain('\\');
+          for (const part of result.path.split('/')) expect(['', '.', '..']).not.toContain(part);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -13,7 +13,11 @@ describe('magic packet', () => {
   });
 
   it('appends a 4- or 6-byte SecureOn password', () => {
-    expect(encodeMagicPacket(mac, Uint8Array.of(192, 168, 1, 1)).subarray(102).toString('hex')).toBe('c0a80101');
+    expect(
+      encodeMagicPacket(mac, Uint8Array.of(192, 168, 1, 1))
+        .subarray(102)
+        .toString('hex'),
+    ).toBe('c0a80101');
     const six = encodeMagicPacket(mac, Uint8Array.of(0, 0x22, 0x44, 0x66, 0x88, 0xaa));
     expect(six.length).toBe(108);
     expect(six.subarray(102).toString('hex')).toBe('00224466' + '88aa');
