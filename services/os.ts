@@ -84,12 +84,16 @@ export async function run(file: string, args: readonly string[], options: RunOpt
  * Start a long-running command (bhyve, tcpdump) and hand back the subprocess. The caller owns it and
  * must end it; a pending AbortSignal ends it too.
  */
-export function start(file: string, args: readonly string[], options: Omit<RunOptions, 'timeoutMs' | 'okExitCodes'> = {}): ResultPromise {
+export function start(
+  file: string,
+  args: readonly string[],
+  options: Omit<RunOptions, 'timeoutMs' | 'okExitCodes'> & { /** 'pipe': the caller writes the command's standard input. */ stdin?: 'pipe' } = {},
+): ResultPromise {
   return execa(file, args, {
     reject: false,
     forceKillAfterDelay: 2000,
     ...(options.signal ? { cancelSignal: options.signal } : {}),
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...(options.input !== undefined ? { input: options.input } : { stdin: options.stdin ?? 'ignore' }),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.env ? { env: options.env, extendEnv: true } : {}),
   });

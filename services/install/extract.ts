@@ -1,0 +1,97 @@
+/**
+ * Unpacking distribution sets into a mounted boot environment with the system's tar, through the OS
+ * door: bsdtar on FreeBSD, GNU tar elsewhere. A JavaScript tar library loses what a base system is
+ * made of (setuid bits, hard links, device nodes, FIFOs, file flags); the system tar as root keeps them.
+ *
+ * - `-p` keeps modes (and, with bsdtar, ACLs and file flags); `--numeric-owner` keeps the archive's
+ *   uid/gid instead of mapping names through this machine's /etc/passwd, whose wheel or operator may
+ *   not exist or differ from FreeBSD's.
+ * - Split sets are one gzip'd tar stream cut in pieces: they are fed to `tar --unlink -xpzf -` in
+ *   order, as each set's install.sh does (`cat base.?? | tar --unlink -xpzf - -C ${DESTDIR:-/}`).
+ * - Progress counts entries from tar's verbose listing (one line each, on stdout for GNU tar, stderr
+ *   for bsdtar), against MANIFEST's file count when there is one.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BeError } from '../../src/errors.js';
+import { start } from '../os.js';
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  /** Called with the number of entries extracted so far. */
+  onEntries?: (count: number) => void;
+}
+
+/** Counts newline-terminated lines of a stream. */
+function countLines(stream: Readable | null | undefined, onCount: (n: number) => void): void {
+  let count = 0;
+  stream?.on('data', (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) count++;
+    onCount(count);
+  });
+}
+
+/** Runs tar with `args`; `feed` writes its standard input. Returns the number of entries it listed. */
+async function runTar(args: string[], options: ExtractOptions, feed?: (stdin: NodeJS.WritableStream) => Promise<void>): Promise<number> {
+  const child = start('tar', args, { ...(options.signal ? { signal: options.signal } : {}), ...(feed ? { stdin: 'pipe' as const } : {}) });
+  let entries = 0;
+  const seen = (n: number) => {
+    entries = Math.max(entries, n);
+    options.onEntries?.(entries);
+  };
+  // GNU tar lists to stdout, bsdtar to stderr; error lines on stderr are kept for the message too.
+  countLines(child.stdout, seen);
+  const errors: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+  // A tar that fails early closes its input: its own message says why, not the EPIPE of the feeder.
+  let feedError: Error | undefined;
+  const feeding = feed && child.stdin ? feed(child.stdin).catch((err: Error) => (feedError = err)) : undefined;
+  const [result] = await Promise.all([child, feeding]);
+  if (result.exitCode === 0 && feedError) throw new BeError('E_EXEC', `tar ${args.join(' ')}: reading the pieces: ${feedError.message}`);
+  if (result.exitCode !== 0) {
+    const why =
+      errors
+        .join('')
+        .split('\n')
+        .find((l) => l.trim() && !l.startsWith('x ')) ?? `exit status ${result.exitCode ?? result.signal}`;
+    throw new BeError('E_EXEC', `tar ${args.join(' ')}: ${why.trim()}`);
+  }
+  return entries;
+}
+
+/** A .txz set (9.0+) into `root`. Returns the number of entries. */
+export async function extractArchive(file: string, root: string, options: ExtractOptions = {}): Promise<number> {
+  return runTar(['-xvpf', file, '--numeric-owner', '-C', root], options);
+}
+
+/**
+ * A split set (5.x-8.x): its pieces, in order, as one gzip'd tar stream into `root/target`; then the
+ * rename the set needs (kernels: boot/GENERIC → boot/kernel, replacing an old one).
+ */
+export async function extractSplit(
+  pieces: readonly string[],
+  root: string,
+  set: { target: string; rename?: { from: string; to: string } | undefined },
+  options: ExtractOptions = {},
+): Promise<number> {
+  const dir = join(root, set.target);
+  await mkdir(dir, { recursive: true });
+  const entries = await runTar(['--unlink', '-xvpzf', '-', '--numeric-owner', '-C', dir], options, async (stdin) => {
+    try {
+      for (const piece of pieces) await pipeline(createReadStream(piece), stdin, { end: false });
+    } finally {
+      stdin.end();
+    }
+  });
+  if (set.rename) {
+    const from = join(root, set.rename.from);
+    const to = join(root, set.rename.to);
+    if (!(await stat(from).catch(() => undefined))) throw new BeError('E_EXEC', `${set.rename.from} is not in the set: cannot make it ${set.rename.to}`);
+    await rm(to, { recursive: true, force: true });
+    await rename(from, to);
+  }
+  return entries;
+}
