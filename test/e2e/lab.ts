@@ -49,8 +49,8 @@ export { beMain };
 
 export type Firmware = 'bios' | 'uefi';
 
-/** The real FreeBSD boot files kept as test fixtures (../shared/freebsd/README.md). */
-export const freebsdFixtures = join(packageRoot(), '..', 'shared', 'freebsd');
+/** The real FreeBSD boot files kept as test fixtures (../shared/freebsd/README.md, beside the checkout; BE_FREEBSD_FIXTURES elsewhere). */
+export const freebsdFixtures = process.env.BE_FREEBSD_FIXTURES ?? join(packageRoot(), '..', 'shared', 'freebsd');
 export type FreebsdRelease = '12.2' | '10.1';
 
 export const ovmfCode = '/usr/share/OVMF/OVMF_CODE_4M.fd';

@@ -91,7 +91,11 @@ describe.skipIf(peers.skip)('a host boots its assigned boot environment, step by
         'udhcpc.sh',
         'echo "event reason=$1 ip=$ip boot_file=$boot_file rootpath=$rootpath" >> "$0.out"\n[ "$1" = bound ] && ip addr replace "$ip/24" dev eth0',
       );
-      const firmware = await lan.run('pc', ['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1', '-V', 'PXEClient', '-O', 'bootfile']);
+      // Firmware says PXEClient:Arch:... and sends option 93 (PXE 2.1); a bare PXEClient is FreeBSD's loader.
+      const firmware = await lan.run('pc', [
+        ...['udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-s', script, '-t', '5', '-T', '1'],
+        ...['-V', 'PXEClient:Arch:00000:UNDI:002001', '-x', '0x5d:0000', '-O', 'bootfile'],
+      ]);
       expect(firmware.exitCode, String(firmware.stderr)).toBe(0);
       expect(records(`${script}.out`).find((r) => r.reason === 'bound')).toMatchObject({ ip: '10.97.0.50' });
 
