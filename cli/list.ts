@@ -20,7 +20,7 @@ export function register(program: Command): void {
       }
       const lines: string[] = [];
       for (const be of list) {
-        lines.push(`${be.name}\t${be.shared ? 'shared' : 'not shared'}\thosts: ${be.hosts.join(',') || '-'}\t${be.source}`);
+        lines.push(`${be.name}\t${be.release ?? 'no release'}\t${be.shared ? 'shared' : 'not shared'}\thosts: ${be.hosts.join(',') || '-'}\t${be.source}`);
         for (const d of be.datasets) lines.push(`  ${d.guestPath}\t${d.path ?? '(not mounted)'}\t${d.name}${d.canmount === 'off' ? ' (canmount=off)' : ''}`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -16,6 +16,16 @@ export interface BeBackend {
   mount(be: BootEnvironment, dir: string): Promise<MountRecord>;
   umount(be: BootEnvironment, record: MountRecord | undefined): Promise<void>;
   destroy(be: BootEnvironment): Promise<void>;
+  /**
+   * A recursive snapshot of the BE and its nested datasets, and the way back to it (zfs only): what
+   * makes `be install` safe to fail. undefined where the backend has none (dir).
+   */
+  snapshots?: {
+    take(be: BootEnvironment, tag: string): Promise<void>;
+    /** Every dataset back to the snapshot, then the snapshot gone. */
+    rollback(be: BootEnvironment, tag: string): Promise<void>;
+    drop(be: BootEnvironment, tag: string): Promise<void>;
+  };
 }
 
 export function resolveMountMethod(setting: Config['be']['mountMethod'], platform = process.platform): MountMethod {

@@ -23,6 +23,8 @@ export interface BeListing {
   hosts: string[];
   /** Where the BE itself is mounted now, or null. */
   mountedAt: string | null;
+  /** The release `be install` put into it (e.g. 14.1-RELEASE), or null. */
+  release: string | null;
   datasets: { name: string; guestPath: string; path: string | null; canmount: string }[];
 }
 
@@ -62,6 +64,7 @@ export class BeOps {
       shared: state.shared.includes(be.name),
       hosts: this.hostsOf(be.name),
       mountedAt: be.datasets[0]!.path,
+      release: state.installed[be.name]?.release ?? null,
       datasets: be.datasets.map((d) => ({ name: d.name, guestPath: d.guestPath, path: d.path, canmount: d.canmount })),
     }));
   }

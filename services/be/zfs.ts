@@ -81,6 +81,20 @@ export class ZfsBackend implements BeBackend {
     await this.steps(umountPlan(be, record?.method ?? this.method, record?.mountpoint ?? '/'));
   }
 
+  readonly snapshots = {
+    take: async (be: BootEnvironment, tag: string): Promise<void> => {
+      await run('zfs', ['snapshot', '-r', `${be.source}@${tag}`], { timeoutMs });
+    },
+    rollback: async (be: BootEnvironment, tag: string): Promise<void> => {
+      // Children first does not matter for rollback; -r drops snapshots newer than the tag.
+      for (const dataset of be.datasets) await run('zfs', ['rollback', '-r', `${dataset.name}@${tag}`], { timeoutMs });
+      await this.snapshots.drop(be, tag);
+    },
+    drop: async (be: BootEnvironment, tag: string): Promise<void> => {
+      await run('zfs', ['destroy', '-r', `${be.source}@${tag}`], { timeoutMs });
+    },
+  };
+
   async destroy(be: BootEnvironment): Promise<void> {
     await this.steps(destroySteps(be));
   }

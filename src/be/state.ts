@@ -20,9 +20,28 @@ export interface BeState {
   pxe: string[];
   /** Host name → boot environment. */
   assignments: Record<string, string>;
+  /** Boot environment → the release `be install` put into it. */
+  installed: Record<string, InstalledRelease>;
 }
 
-export const emptyState = (): BeState => ({ version: 1, shared: [], mounts: {}, pxe: [], assignments: {} });
+export interface InstalledRelease {
+  release: string;
+  arch: string;
+  sets: string[];
+  /** ISO time of the install. */
+  at: string;
+}
+
+export const emptyState = (): BeState => ({ version: 1, shared: [], mounts: {}, pxe: [], assignments: {}, installed: {} });
+
+function installedRecords(value: unknown): Record<string, InstalledRelease> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value as Record<string, Partial<InstalledRelease>>).filter(
+      (e): e is [string, InstalledRelease] => typeof e[1]?.release === 'string' && typeof e[1].arch === 'string' && Array.isArray(e[1].sets) && typeof e[1].at === 'string',
+    ),
+  );
+}
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : []);
 
@@ -45,10 +64,12 @@ export function parseState(text: string, file: string): BeState {
     // Files written before `be sharepxe` existed have neither key.
     pxe: strings(v.pxe),
     assignments: Object.fromEntries(Object.entries(assignments).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    // Files written before `be install` existed have none.
+    installed: installedRecords((v as { installed?: unknown }).installed),
   };
 }
 
 export function serializeState(state: BeState): string {
   const sorted = (list: string[]) => [...new Set(list)].sort();
-  return `${JSON.stringify({ version: 1, shared: sorted(state.shared), mounts: state.mounts, pxe: sorted(state.pxe), assignments: state.assignments }, null, 2)}\n`;
+  return `${JSON.stringify({ version: 1, shared: sorted(state.shared), mounts: state.mounts, pxe: sorted(state.pxe), assignments: state.assignments, installed: state.installed }, null, 2)}\n`;
 }

@@ -264,6 +264,16 @@ const nfs = z.strictObject({
   handleCommand: z.array(z.string().min(1)).min(1).nullable().default(null),
 });
 
+/** Where `be install` gets releases (docs/freebsd-dist-layouts.md). */
+const install = z.strictObject({
+  /** The mirror root `-p` defaults to: it holds releases/ and snapshots/ (the official server's are under /ftp). */
+  mirror: z.string().min(1).default('https://download.freebsd.org/ftp'),
+  /** The archive of old releases, tried when the mirror lacks one; its layout has no releases/ level. null: none. */
+  archive: z.string().min(1).nullable().default('http://ftp-archive.freebsd.org/pub/FreeBSD-Archive/old-releases'),
+  /** Where downloaded sets are kept; null: server.stateDir/dist. Per ARCH/RELEASE below it. */
+  cache: z.string().startsWith('/', 'must be an absolute path').nullable().default(null),
+});
+
 const wol = z.strictObject({
   broadcast: ipv4.default('255.255.255.255'),
   /** The discard port (9) is the convention; some NICs listen on echo (7). */
@@ -283,6 +293,7 @@ export const configSchema = z
     be: be.prefault({}),
     nfs: nfs.prefault({}),
     wol: wol.prefault({}),
+    install: install.prefault({}),
     bhyve: bhyve.prefault({}),
   })
   .superRefine((config, ctx) => {

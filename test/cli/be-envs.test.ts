@@ -62,6 +62,7 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
         shared: false,
         hosts: ['vm1'],
         mountedAt: `${envs}/head`,
+        release: null,
         datasets: [{ name: `${envs}/head`, guestPath: '/', path: `${envs}/head`, canmount: 'on' }],
       },
       {
@@ -70,6 +71,7 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
         shared: false,
         hosts: [],
         mountedAt: `${envs}/stable`,
+        release: null,
         datasets: [{ name: `${envs}/stable`, guestPath: '/', path: `${envs}/stable`, canmount: 'on' }],
       },
     ]);
