@@ -13,6 +13,7 @@ import * as create from './create.js';
 import * as destroy from './destroy.js';
 import * as exports from './exports.js';
 import * as fstab from './fstab.js';
+import * as install from './install.js';
 import * as leases from './leases.js';
 import * as list from './list.js';
 import * as mount from './mount.js';
@@ -37,6 +38,7 @@ const commands = [
   destroy,
   sharenfs,
   unsharenfs,
+  install,
   exports,
   fstab,
   nfshandle,

@@ -6,8 +6,11 @@
  * - `-p` keeps modes (and, with bsdtar, ACLs and file flags); `--numeric-owner` keeps the archive's
  *   uid/gid instead of mapping names through this machine's /etc/passwd, whose wheel or operator may
  *   not exist or differ from FreeBSD's.
- * - Split sets are one gzip'd tar stream cut in pieces: they are fed to `tar --unlink -xpzf -` in
- *   order, as each set's install.sh does (`cat base.?? | tar --unlink -xpzf - -C ${DESTDIR:-/}`).
+ * - Split sets are one gzip'd tar stream cut in pieces: they are fed to `tar -xpzf -` in order, as
+ *   each set's install.sh does (`cat base.?? | tar --unlink -xpzf - -C ${DESTDIR:-/}`). `--unlink`
+ *   only for bsdtar: GNU tar's --unlink-first also tries to remove the directories the archive names,
+ *   and `./usr`, the mount point of the usr dataset, is busy (seen on zfs-fuse); GNU tar replaces
+ *   existing files without it.
  * - Progress counts entries from tar's verbose listing (one line each, on stdout for GNU tar, stderr
  *   for bsdtar), against MANIFEST's file count when there is one.
  */
@@ -62,6 +65,11 @@ async function runTar(args: string[], options: ExtractOptions, feed?: (stdin: No
   return entries;
 }
 
+/** install.sh's --unlink where the tar is bsdtar (FreeBSD), see above. */
+export function unlinkFlag(platform: NodeJS.Platform = process.platform): string[] {
+  return platform === 'freebsd' ? ['--unlink'] : [];
+}
+
 /** A .txz set (9.0+) into `root`. Returns the number of entries. */
 export async function extractArchive(file: string, root: string, options: ExtractOptions = {}): Promise<number> {
   return runTar(['-xvpf', file, '--numeric-owner', '-C', root], options);
@@ -79,7 +87,7 @@ export async function extractSplit(
 ): Promise<number> {
   const dir = join(root, set.target);
   await mkdir(dir, { recursive: true });
-  const entries = await runTar(['--unlink', '-xvpzf', '-', '--numeric-owner', '-C', dir], options, async (stdin) => {
+  const entries = await runTar([...unlinkFlag(), '-xvpzf', '-', '--numeric-owner', '-C', dir], options, async (stdin) => {
     try {
       for (const piece of pieces) await pipeline(createReadStream(piece), stdin, { end: false });
     } finally {

@@ -38,7 +38,8 @@ function installedRecords(value: unknown): Record<string, InstalledRelease> {
   if (typeof value !== 'object' || value === null) return {};
   return Object.fromEntries(
     Object.entries(value as Record<string, Partial<InstalledRelease>>).filter(
-      (e): e is [string, InstalledRelease] => typeof e[1]?.release === 'string' && typeof e[1].arch === 'string' && Array.isArray(e[1].sets) && typeof e[1].at === 'string',
+      (e): e is [string, InstalledRelease] =>
+        typeof e[1]?.release === 'string' && typeof e[1].arch === 'string' && Array.isArray(e[1].sets) && typeof e[1].at === 'string',
     ),
   );
 }
