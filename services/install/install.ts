@@ -136,6 +136,8 @@ async function locate(request: InstallRequest, cache: string): Promise<{ directo
       await rm(probe, { force: true });
       return { directory, index };
     } catch (err) {
+      // A mirror that cannot be reached is a bad -p (or install.mirror): a refusal, naming the URL.
+      if (err instanceof BeError && err.code === 'E_NET' && !notFound(err)) throw new BeError('E_USAGE', err.message, undefined, { cause: err });
       if (!notFound(err)) throw err;
     }
   }
