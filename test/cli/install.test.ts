@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMirror } from '../lan/mirror.js';
 import { needPeers } from '../lan/peers.js';
-import { be } from './be.js';
+import { be, beMain } from './be.js';
 
 const peers = needPeers('be install from a local mirror', ['tar', 'xz', 'gzip', 'split', 'sha256sum', 'mknod'], { root: true });
 
@@ -86,6 +87,17 @@ describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { ti
     expect(statSync(join(root, 'big')).size).toBe(3 << 20);
     // Off a terminal: one log line per file and set on stderr, not a bar.
     expect(result.stderr).toContain('be: base: downloading base.aa');
+  });
+
+  it('on a terminal, progress is a bar per file and per set (script(1) gives it a pty)', async () => {
+    expect((await run(['create', 'tty'])).code).toBe(0);
+    const command = ['node', beMain, ...flags, 'install', '-p', mirror, '-r', '14.1', 'tty'].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const result = await execa('script', ['-qec', command, '/dev/null'], { reject: false, env: { TERM: 'xterm', COLUMNS: '120' } });
+    expect(result.exitCode, String(result.stdout)).toBe(0);
+    const screen = String(result.stdout);
+    expect(screen).toMatch(/base base\.txz +\[[█░]+\] 100%/);
+    expect(screen).toMatch(/kernel extract +\[[█░]+\] 100% \d+\/\d+ entries/);
+    expect(screen).not.toContain('be: base: downloading');
   });
 
   it('refuses in one line, exit 2: a BE not empty, an unknown release (naming the nearest), an unknown set, older than 5.0', async () => {
