@@ -7,7 +7,7 @@ import { buildMirror } from '../lan/mirror.js';
 import { needPeers } from '../lan/peers.js';
 import { be, beMain } from './be.js';
 
-const peers = needPeers('be install from a local mirror', ['tar', 'xz', 'gzip', 'split', 'sha256sum', 'mknod'], { root: true });
+const peers = needPeers('be install from a local mirror', ['tar', 'xz', 'gzip', 'split', 'sha256sum', 'mknod', 'script'], { root: true });
 
 describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { timeout: 120_000 }, () => {
   let dir: string;
