@@ -89,11 +89,15 @@ describe('state file', () => {
   it('round-trips and refuses what is not one', () => {
     const state = { ...emptyState(), shared: ['b', 'a', 'a'], mounts: { a: { dir: '/ROOT/a', method: 'property' as const, mountpoint: '/' } } };
     const text = serializeState(state);
-    expect(parseState(text, 'f')).toEqual({ version: 1, shared: ['a', 'b'], mounts: state.mounts, pxe: [], assignments: {} });
+    expect(parseState(text, 'f')).toEqual({ version: 1, shared: ['a', 'b'], mounts: state.mounts, pxe: [], assignments: {}, installed: {} });
     // pxe and assignments round-trip; files from before they existed still read.
     const pxe = { ...state, pxe: ['head', 'head'], assignments: { lab1: 'head' } };
     expect(parseState(serializeState(pxe), 'f')).toMatchObject({ pxe: ['head'], assignments: { lab1: 'head' } });
-    expect(parseState('{"version":1,"shared":["a"],"mounts":{}}', 'f')).toEqual({ version: 1, shared: ['a'], mounts: {}, pxe: [], assignments: {} });
+    expect(parseState('{"version":1,"shared":["a"],"mounts":{}}', 'f')).toEqual({ version: 1, shared: ['a'], mounts: {}, pxe: [], assignments: {}, installed: {} });
+    // be install's records round-trip; a malformed one is dropped, not trusted.
+    const installed = { ...state, installed: { a: { release: '14.1-RELEASE', arch: 'amd64', sets: ['base', 'kernel'], at: '2026-01-01T00:00:00.000Z' } } };
+    expect(parseState(serializeState(installed), 'f').installed).toEqual(installed.installed);
+    expect(parseState('{"version":1,"shared":[],"mounts":{},"installed":{"x":{"release":14}}}', 'f').installed).toEqual({});
     expect(() => parseState('{', 'f')).toThrow(/^f: not JSON/);
     expect(() => parseState('{"version":2}', 'f')).toThrow(/not a be state file/);
   });
