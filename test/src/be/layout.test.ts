@@ -93,7 +93,14 @@ describe('state file', () => {
     // pxe and assignments round-trip; files from before they existed still read.
     const pxe = { ...state, pxe: ['head', 'head'], assignments: { lab1: 'head' } };
     expect(parseState(serializeState(pxe), 'f')).toMatchObject({ pxe: ['head'], assignments: { lab1: 'head' } });
-    expect(parseState('{"version":1,"shared":["a"],"mounts":{}}', 'f')).toEqual({ version: 1, shared: ['a'], mounts: {}, pxe: [], assignments: {}, installed: {} });
+    expect(parseState('{"version":1,"shared":["a"],"mounts":{}}', 'f')).toEqual({
+      version: 1,
+      shared: ['a'],
+      mounts: {},
+      pxe: [],
+      assignments: {},
+      installed: {},
+    });
     // be install's records round-trip; a malformed one is dropped, not trusted.
     const installed = { ...state, installed: { a: { release: '14.1-RELEASE', arch: 'amd64', sets: ['base', 'kernel'], at: '2026-01-01T00:00:00.000Z' } } };
     expect(parseState(serializeState(installed), 'f').installed).toEqual(installed.installed);
