@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { run, start } from '../services/os.js';
 import { type Nginx, removeTempDir, startNginx, tempDir } from '../test/lan/nginx.js';
 import { machine, median, writeSection } from './results.js';
+import { installSettings } from '../test/lan/mirror.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -160,18 +161,7 @@ async function sync(): Promise<void> {
 
 /** The flags of a fresh, empty dir-backend BE setup under `dir` (its own be.root and state, so an empty install cache). */
 function beFlags(dir: string): string[] {
-  return [
-    '--set',
-    'be.backend=dir',
-    '--set',
-    `be.root=${join(dir, 'envs')}`,
-    '--set',
-    `server.stateDir=${join(dir, 'state')}`,
-    '--set',
-    'install.archive=null',
-    '--set',
-    'log.level=warn',
-  ];
+  return [...installSettings(dir), '--set', 'log.level=warn'];
 }
 
 /** be's peak RSS installing the 1 MiB kernel set: what loading the install path and one download cost whatever the size. */

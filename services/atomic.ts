@@ -36,7 +36,11 @@ export async function writeAtomic(file: string, content: string, mode = 0o644): 
     await unlink(temp).catch(() => {});
     throw err;
   }
-  // The rename itself is durable only once the directory is synced; not every system allows it.
+  await syncDirectory(dir);
+}
+
+/** A rename is durable only once its directory is synced; not every file system allows it (best effort). */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const d = await open(dir, 'r');
     try {

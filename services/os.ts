@@ -98,3 +98,16 @@ export function start(
     ...(options.env ? { env: options.env, extendEnv: true } : {}),
   });
 }
+
+/**
+ * Whether a process with this pid exists: signal 0 checks without sending anything. EPERM means it
+ * exists but belongs to someone else.
+ */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

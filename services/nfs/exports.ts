@@ -7,7 +7,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
 import { buildExports, exportEntriesFor, type ExportsFormat } from '../../src/nfs/exports.js';
-import { run } from '../os.js';
+import { processExists, run } from '../os.js';
 import type { BeBackend } from '../be/backend.js';
 import { readIfExists, writeAtomic } from '../atomic.js';
 import { loadState } from '../be/state.js';
@@ -49,17 +49,6 @@ export type ReloadResult = { reloaded: true } | { reloaded: false; why: string }
 /** What to tell someone whose exports wait for an NFS server that is not running yet. */
 export function notRunningNotice(file: string, why: string): string {
   return `${why}: ${file} is written and takes effect when the NFS server starts (service mountd onestart, or nfs_server_enable="YES" in /etc/rc.conf)`;
-}
-
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but is someone else's; kill(1) will then say why it cannot signal it.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMirror } from '../lan/mirror.js';
+import { buildMirror, installSettings } from '../lan/mirror.js';
 import { needPeers } from '../lan/peers.js';
 import { be, beMain } from './be.js';
 
@@ -22,16 +22,7 @@ describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { ti
     dir = mkdtempSync(join(tmpdir(), 'be-install-'));
     mirror = buildMirror(join(dir, 'pub', 'FreeBSD'), join(dir, 'src'));
 
-    flags = [
-      '--set',
-      'be.backend=dir',
-      '--set',
-      `be.root=${join(dir, 'envs')}`,
-      '--set',
-      `server.stateDir=${join(dir, 'state')}`,
-      '--set',
-      'install.archive=null',
-    ];
+    flags = installSettings(dir);
   });
   afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 

@@ -230,12 +230,12 @@ export class PxeLab {
   }
 
   /**
-   * A second boot environment made the way an operator makes one: `be create` (the FreeBSD layout, 12
-   * datasets), `be mount`, the boot files copied in, `be sharenfs --fstab` (be's ganesha exports and the
-   * guest's etc/fstab), `be sharepxe` (PXE-bootable: its boot/ served over TFTP), then ganesha restarted
-   * on the exports. Returns each command's result.
+   * A boot environment made the way an operator makes one: `be create` (the FreeBSD layout, 12
+   * datasets), `be mount`, its files put in by `fill`, `be sharenfs --fstab` (be's ganesha exports and
+   * the guest's etc/fstab), `be sharepxe` (PXE-bootable: its boot/ served over TFTP), then ganesha
+   * restarted on the exports. Returns each command's result.
    */
-  async addBeMadeEnvironment(name: string) {
+  private async makeEnvironment(name: string, fill: (boot: string) => void) {
     const steps: Record<string, { code: number | undefined; stdout: string; stderr: string }> = {};
     const step = async (label: string, args: string[]) => {
       const result = await this.beCommand(args);
@@ -244,39 +244,32 @@ export class PxeLab {
     };
     await step('create', ['create', '-l', 'freebsd', name]);
     await step('mount', ['mount', name]);
-    this.writeBootFiles(name);
+    fill(join(this.beDirOf(name), 'boot'));
     await step('sharenfs', ['sharenfs', name, '--fstab', '--server', this.server]);
     await step('sharepxe', ['sharepxe', name]);
     await this.startGanesha();
     return steps;
   }
 
+  /** A second boot environment with the lab's iPXE-script loaders, kernel, initramfs and markers. */
+  addBeMadeEnvironment(name: string) {
+    return this.makeEnvironment(name, () => this.writeBootFiles(name));
+  }
+
   /**
    * A boot environment holding a real FreeBSD release's /boot (../shared/freebsd: pxeboot, loader.efi,
    * their scripts, FreeBSD's COPYRIGHT beside them) and the probe scripts that make the loader print
-   * `BEPROBE name=value` lines on the serial console, try the (missing) kernel and reboot. Made the
-   * operator's way: be create, be mount, be sharenfs --fstab, be sharepxe; then ganesha is restarted.
+   * `BEPROBE name=value` lines on the serial console, try the (missing) kernel and reboot.
    */
-  async addFreebsdEnvironment(name: string, release: FreebsdRelease) {
-    const steps: Record<string, { code: number | undefined; stdout: string; stderr: string }> = {};
-    const step = async (label: string, args: string[]) => {
-      const result = await this.beCommand(args);
-      steps[label] = result;
-      if (result.code !== 0) throw new Error(`be ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
-    };
-    await step('create', ['create', '-l', 'freebsd', name]);
-    await step('mount', ['mount', name]);
-    const boot = join(this.beDirOf(name), 'boot');
-    cpSync(join(freebsdFixtures, `${release}-RELEASE`, 'boot'), boot, { recursive: true });
-    copyFileSync(join(freebsdFixtures, 'COPYRIGHT'), join(boot, 'COPYRIGHT'));
-    const probe = join(freebsdFixtures, 'probe', release);
-    copyFileSync(join(probe, 'loader.conf'), join(boot, 'loader.conf'));
-    if (release === '12.2') copyFileSync(join(probe, 'local.lua'), join(boot, 'lua', 'local.lua'));
-    else copyFileSync(join(probe, 'loader.rc'), join(boot, 'loader.rc'));
-    await step('sharenfs', ['sharenfs', name, '--fstab', '--server', this.server]);
-    await step('sharepxe', ['sharepxe', name]);
-    await this.startGanesha();
-    return steps;
+  addFreebsdEnvironment(name: string, release: FreebsdRelease) {
+    return this.makeEnvironment(name, (boot) => {
+      cpSync(join(freebsdFixtures, `${release}-RELEASE`, 'boot'), boot, { recursive: true });
+      copyFileSync(join(freebsdFixtures, 'COPYRIGHT'), join(boot, 'COPYRIGHT'));
+      const probe = join(freebsdFixtures, 'probe', release);
+      copyFileSync(join(probe, 'loader.conf'), join(boot, 'loader.conf'));
+      if (release === '12.2') copyFileSync(join(probe, 'local.lua'), join(boot, 'lua', 'local.lua'));
+      else copyFileSync(join(probe, 'loader.rc'), join(boot, 'loader.rc'));
+    });
   }
 
   /** dnsmasq as nothing but an IPv6 router: ra-only on a ULA prefix; DNS off (--port=0), no DHCPv4 range. */

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { be, beMain } from '../cli/be.js';
-import { buildMirror } from '../lan/mirror.js';
+import { buildMirror, installSettings } from '../lan/mirror.js';
 import { freePort, type Nginx, removeTempDir, startNginx, tempDir } from '../lan/nginx.js';
 import { needPeers } from '../lan/peers.js';
 import { waitFor } from '../lan/wait.js';
@@ -46,16 +46,7 @@ describe.skipIf(peers.skip)('be install from nginx', { timeout: 180_000 }, () =>
     // The same tree under /slow/, at 1 MiB/s, so a client can be killed mid-transfer.
     symlinkSync(join(www, 'pub'), join(www, 'slow'));
     nginx = await startNginx({ root: www, locations: [{ path: '/slow/', limitRate: '1m' }] });
-    flags = [
-      '--set',
-      'be.backend=dir',
-      '--set',
-      `be.root=${join(dir, 'envs')}`,
-      '--set',
-      `server.stateDir=${join(dir, 'state')}`,
-      '--set',
-      'install.archive=null',
-    ];
+    flags = installSettings(dir);
   }, 120_000);
   afterAll(async () => {
     await nginx?.close();

@@ -94,3 +94,20 @@ export function buildMirror(mirror: string, work: string): string {
   splitSet(join(r84, 'kernels'), 'generic', k84, ['GENERIC']);
   return mirror;
 }
+
+/**
+ * The settings of a fresh dir-backend appliance under `dir` for `be install`: its own be.root and
+ * state directory (so an empty install cache), and no archive to fall back to.
+ */
+export function installSettings(dir: string): string[] {
+  return [
+    '--set',
+    'be.backend=dir',
+    '--set',
+    `be.root=${join(dir, 'envs')}`,
+    '--set',
+    `server.stateDir=${join(dir, 'state')}`,
+    '--set',
+    'install.archive=null',
+  ];
+}

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processExists } from '../../services/os.js';
 import { waitFor } from './wait.js';
 
 export interface NginxLocation {
@@ -75,7 +76,7 @@ function sweepOrphans(what: string): void {
   const pattern = new RegExp(`^be-${what}-(\\d+)-`);
   for (const entry of readdirSync(tmpdir())) {
     const match = pattern.exec(entry);
-    if (!match || alive(Number(match[1]))) continue;
+    if (!match || processExists(Number(match[1]))) continue;
     const dir = join(tmpdir(), entry);
     try {
       const pid = Number(readFileSync(join(dir, 'nginx.pid'), 'utf8').trim());
@@ -84,15 +85,6 @@ function sweepOrphans(what: string): void {
       // no pid file, or that nginx is gone
     }
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
