@@ -23,8 +23,18 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { EnvHttpProxyAgent, fetch, type Response } from 'undici';
 import { BeError } from '../../src/errors.js';
+import { syncDirectory } from '../atomic.js';
 
 export type DigestAlgorithm = 'sha256' | 'md5';
+
+/** The file or directory is not on the mirror (HTTP 404, or no such local path): a place to look elsewhere, not a failure to reach it. */
+export class MirrorNotFoundError extends BeError {}
+
+/** The one-line HTTP status error; a 404 is a MirrorNotFoundError. */
+function statusError(url: string, status: number, statusText: string): BeError {
+  if (status === 404) return new MirrorNotFoundError('E_NET', `${url}: not found (404)`);
+  return new BeError('E_NET', `${url}: ${statusText || 'HTTP error'} (${status})`);
+}
 
 export interface Digest {
   algorithm: DigestAlgorithm;
@@ -177,7 +187,7 @@ async function fetchHttp(url: string, job: Job): Promise<FetchResult> {
         return await receive(job, url, response, createHash(job.algorithm), 0, Number.isSafeInteger(length) ? length : undefined, watchdog, signal);
       }
       await response.body?.cancel().catch(() => {});
-      throw new BeError('E_NET', `${url}: ${status === 404 ? 'not found' : response.statusText || 'HTTP error'} (${status})`);
+      throw statusError(url, status, response.statusText);
     } finally {
       watchdog.stop();
     }
@@ -212,7 +222,7 @@ async function copyLocal(path: string, job: Job): Promise<FetchResult> {
   try {
     info = await stat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BeError('E_EXEC', `${path}: no such file`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MirrorNotFoundError('E_EXEC', `${path}: no such file`);
     throw new BeError('E_EXEC', `${path}: ${(err as Error).message}`, undefined, { cause: err });
   }
   if (!info.isFile()) throw new BeError('E_EXEC', `${path}: not a file`);
@@ -313,7 +323,7 @@ export async function listDirectory(source: string, options: { signal?: AbortSig
     watchdog.kick();
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
-      throw new BeError('E_NET', `${url}: ${response.status === 404 ? 'not found' : response.statusText || 'HTTP error'} (${response.status})`);
+      throw statusError(url, response.status, response.statusText);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -340,7 +350,7 @@ async function listLocal(path: string): Promise<string[]> {
     entries = await readdir(path, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new BeError('E_EXEC', `${path}: no such directory`);
+    if (code === 'ENOENT') throw new MirrorNotFoundError('E_EXEC', `${path}: no such directory`);
     if (code === 'ENOTDIR') throw new BeError('E_EXEC', `${path}: not a directory`);
     throw new BeError('E_EXEC', `${path}: ${(err as Error).message}`, undefined, { cause: err });
   }
@@ -474,18 +484,4 @@ async function hashFile(file: string, hash: Hash, signal: AbortSignal | undefine
     throw err;
   }
   return hash;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // The rename is durable only once the directory is synced; not every file system allows it.
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // best effort
-  }
 }

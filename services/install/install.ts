@@ -18,7 +18,7 @@ import { type Architecture, chooseSets, distDirectories, nearest, newestFirst, t
 import { BeOps } from '../be/ops.js';
 import { updateState } from '../be/state.js';
 import { extractArchive, extractSplit } from './extract.js';
-import { fetchVerified, listDirectory } from './fetch.js';
+import { fetchVerified, listDirectory, MirrorNotFoundError } from './fetch.js';
 
 export interface InstallProgress {
   /** Bytes of one file as it downloads (or its size once, from the cache). */
@@ -65,7 +65,7 @@ const silent: InstallProgress = { download: () => {}, extract: () => {}, note: (
 
 /** Whether a fetch failed because the file is not there (rather than the mirror being unreachable). */
 function notFound(err: unknown): boolean {
-  return err instanceof BeError && /(not found \(404\)|no such file|no such directory)$/.test(err.message);
+  return err instanceof MirrorNotFoundError;
 }
 
 /** Only directories (mount points of nested datasets, an empty etc/) count as empty. */
@@ -125,15 +125,22 @@ interface Plan {
   sets: { set: string; fetch: (cache: string) => Promise<Omit<InstalledSet, 'entries'>>; extract: (root: string, files: string[]) => Promise<number> }[];
 }
 
-/** The first candidate directory that has the release's index (MANIFEST, or base/base.inf). */
+/**
+ * An index (MANIFEST, a .inf, CHECKSUM.*): it has no digest of its own, so a cached copy proves nothing
+ * and a snapshot's changes daily; it is fetched anew for every install.
+ */
+async function fetchIndex(directory: string, name: string, dest: string, signal: AbortSignal | undefined): Promise<void> {
+  await rm(dest, { force: true });
+  await fetchVerified(directory, name, dest, signal ? { signal } : {});
+}
+
+/** The first candidate directory that has the release's index (MANIFEST, or base/base.inf), fetched into the cache. */
 async function locate(request: InstallRequest, cache: string): Promise<{ directory: string; index: string }> {
   const candidates = distDirectories(request.release, request.arch, { mirror: request.mirror, archive: request.archive });
   const index = request.release.layout === 'txz' ? 'MANIFEST' : 'base/base.inf';
   for (const directory of candidates) {
-    const probe = join(cache, `.probe-${index.replace('/', '-')}`);
     try {
-      await fetchVerified(directory, index, probe, request.signal ? { signal: request.signal } : {});
-      await rm(probe, { force: true });
+      await fetchIndex(directory, index, join(cache, index), request.signal);
       return { directory, index };
     } catch (err) {
       // A mirror that cannot be reached is a bad -p (or install.mirror): a refusal, naming the URL.
@@ -149,8 +156,8 @@ async function locate(request: InstallRequest, cache: string): Promise<{ directo
 }
 
 async function planTxz(request: InstallRequest, directory: string, cache: string): Promise<Plan> {
+  // locate() fetched it.
   const manifestFile = join(cache, 'MANIFEST');
-  await fetchVerified(directory, 'MANIFEST', manifestFile, request.signal ? { signal: request.signal } : {});
   const entries = parseManifest(await readFile(manifestFile, 'utf8'), `${directory}MANIFEST`);
   const chosen = chooseSets(
     request.release,
@@ -190,7 +197,8 @@ async function planSplit(request: InstallRequest, directory: string, cache: stri
   const present: typeof known = [];
   for (const s of known) {
     try {
-      await fetchVerified(`${directory}${s.dir}/`, `${s.prefix}.inf`, join(cache, s.dir, `${s.prefix}.inf`), opts);
+      // base/base.inf came with locate().
+      if (s.set !== 'base') await fetchIndex(`${directory}${s.dir}/`, `${s.prefix}.inf`, join(cache, s.dir, `${s.prefix}.inf`), request.signal);
       present.push(s);
     } catch (err) {
       if (!notFound(err)) throw err;
@@ -215,7 +223,7 @@ async function planSplit(request: InstallRequest, directory: string, cache: stri
           let sums: { algorithm: DigestName; sums: Map<string, string> } | undefined;
           for (const file of ['CHECKSUM.SHA256', 'CHECKSUM.MD5']) {
             try {
-              await fetchVerified(setDir, file, join(local, file), opts);
+              await fetchIndex(setDir, file, join(local, file), request.signal);
               sums = parseChecksums(await readFile(join(local, file), 'utf8'), `${setDir}${file}`);
               break;
             } catch (err) {
