@@ -25,8 +25,8 @@ import { Lan } from '../lan/netns.js';
 import { serveBe } from '../lan/serve.js';
 import { NfsServer } from '../be/ganesha.js';
 import { beMain } from '../cli/be.js';
-import { packageRoot } from '../../services/config.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
+import { freebsdFixtures, type FreebsdRelease } from '../lan/freebsd.js';
 
 export const labPeers = [
   'ip',
@@ -49,9 +49,7 @@ export { beMain };
 
 export type Firmware = 'bios' | 'uefi';
 
-/** The real FreeBSD boot files kept as test fixtures (../shared/freebsd/README.md, beside the checkout; BE_FREEBSD_FIXTURES elsewhere). */
-export const freebsdFixtures = process.env.BE_FREEBSD_FIXTURES ?? join(packageRoot(), '..', 'shared', 'freebsd');
-export type FreebsdRelease = '12.2' | '10.1';
+export { freebsdFixtures, type FreebsdRelease };
 
 export const ovmfCode = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const ovmfVars = '/usr/share/OVMF/OVMF_VARS_4M.fd';

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractArchive, extractSplit } from '../../../services/install/extract.js';
-import { freebsdFixtures } from '../../e2e/lab.js';
+import { freebsdFixtures } from '../../lan/freebsd.js';
 import { needPeers } from '../../lan/peers.js';
 
 const peers = needPeers('extracting distribution sets', ['tar', 'xz', 'gzip', 'split', 'mknod', 'mkfifo'], { root: true });
