@@ -401,7 +401,7 @@ async function main(): Promise<void> {
       "  fixed cost of Node with the install path (undici, the CLI) loaded and a download under way. The plain tools' largest:",
       `  ${Math.max(...media.flatMap((m) => m.plain.map((x) => x.maxRssMiB))).toFixed(1)} MiB.`,
       `- be's phases come from its progress lines on stderr. Before the first byte: Node's start-up, the configuration, the BE, the`,
-      `  MANIFEST fetched twice (probe, then plan; ${med(allBe, (x) => x.requests)} HTTP requests in all). be has no separate checksum pass: its`,
+      `  MANIFEST (${med(allBe, (x) => x.requests)} HTTP requests in all). be has no separate checksum pass: its`,
       "  download (undici, sha256 as it streams) costs more than curl alone and less than curl + sha256sum (Debian's sha256sum",
       "  9.1 does not link OpenSSL: its own C code, no SHA-NI; Node's hash is OpenSSL's). That slow sha256sum is where be's margin",
       `  comes from: against curl + \`openssl dgst -sha256\` + tar (timed on the same file, not part of the target), be is`,
