@@ -11,19 +11,20 @@
  *   *\/TOTAL` equals the part's size means the part is already complete (§15.5.17).
  * - On success the part is fsynced, verified and renamed over `dest` (then the directory is synced);
  *   on a digest mismatch the part is deleted, so nothing is left for the file.
- * - HTTP goes through undici's fetch with an EnvHttpProxyAgent, so HTTP_PROXY, HTTPS_PROXY and
- *   NO_PROXY apply as they do for curl. Failures are one line (BeError, for the CLI).
+ * - HTTP is node:http(s) (./http.ts): HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply as they do for curl,
+ *   redirects are followed. Failures are one line (BeError, for the CLI).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { EnvHttpProxyAgent, fetch, type Response } from 'undici';
 import { BeError } from '../../src/errors.js';
 import { syncDirectory } from '../atomic.js';
+import { get, type HttpResponse } from './http.js';
 
 export type DigestAlgorithm = 'sha256' | 'md5';
 
@@ -152,21 +153,17 @@ async function fetchHttp(url: string, job: Job): Promise<FetchResult> {
     const signals = [watchdog.signal, ...(options.signal ? [options.signal] : [])];
     const signal = AbortSignal.any(signals);
     try {
-      let response: Response;
+      let response: HttpResponse;
       try {
-        response = await fetch(url, {
-          dispatcher: dispatcher(),
-          signal,
-          // identity: a Range applies to the bytes sent, so a compressed response could not be resumed.
-          headers: { 'accept-encoding': 'identity', ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
-        });
+        // identity: a Range applies to the bytes sent, so a compressed response could not be resumed.
+        response = await get(url, { 'accept-encoding': 'identity', ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal);
       } catch (err) {
         throw failure(err, url, watchdog, options.signal, (cause) => `cannot reach ${url}: ${cause}`);
       }
       watchdog.kick();
       const { status } = response;
       if (status === 416 && offset > 0) {
-        await response.body?.cancel().catch(() => {});
+        response.body.destroy();
         if (contentRange(response)?.total === offset) return await finish(job, url, hash, offset, true);
         await unlink(part);
         if (attempt > 0) throw new BeError('E_NET', `${url}: the mirror refused the range ${offset}- twice (416)`);
@@ -175,18 +172,18 @@ async function fetchHttp(url: string, job: Job): Promise<FetchResult> {
       if (status === 206) {
         const range = contentRange(response);
         if (range?.start !== offset) {
-          await response.body?.cancel().catch(() => {});
+          response.body.destroy();
           await unlink(part);
-          if (attempt > 0) throw new BeError('E_NET', `${url}: the mirror answered the range ${offset}- with ${response.headers.get('content-range')}`);
+          if (attempt > 0) throw new BeError('E_NET', `${url}: the mirror answered the range ${offset}- with ${response.header('content-range')}`);
           continue;
         }
         return await receive(job, url, response, hash, offset, range.total, watchdog, signal);
       }
       if (status === 200) {
-        const length = Number(response.headers.get('content-length') ?? Number.NaN);
+        const length = Number(response.header('content-length') ?? Number.NaN);
         return await receive(job, url, response, createHash(job.algorithm), 0, Number.isSafeInteger(length) ? length : undefined, watchdog, signal);
       }
-      await response.body?.cancel().catch(() => {});
+      response.body.destroy();
       throw statusError(url, status, response.statusText);
     } finally {
       watchdog.stop();
@@ -197,18 +194,16 @@ async function fetchHttp(url: string, job: Job): Promise<FetchResult> {
 async function receive(
   job: Job,
   url: string,
-  response: Response,
+  response: HttpResponse,
   hash: Hash,
   offset: number,
   total: number | undefined,
   watchdog: Watchdog,
   signal: AbortSignal,
 ): Promise<FetchResult> {
-  if (!response.body) throw new BeError('E_NET', `${url}: the response has no body`);
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
   let received: number;
   try {
-    received = await writePart(job, body, hash, offset, total, signal, () => watchdog.kick());
+    received = await writePart(job, response.body, hash, offset, total, signal, () => watchdog.kick());
   } catch (err) {
     throw failure(err, url, watchdog, job.options.signal, (cause) => `${url}: transfer failed: ${cause}`);
   }
@@ -314,21 +309,21 @@ export async function listDirectory(source: string, options: { signal?: AbortSig
   const watchdog = new Watchdog(options.timeoutMs ?? defaultTimeoutMs);
   const signal = AbortSignal.any([watchdog.signal, ...(options.signal ? [options.signal] : [])]);
   try {
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(url, { dispatcher: dispatcher(), signal });
+      response = await get(url, {}, signal);
     } catch (err) {
       throw failure(err, url, watchdog, options.signal, (cause) => `cannot reach ${url}: ${cause}`);
     }
     watchdog.kick();
     if (response.status !== 200) {
-      await response.body?.cancel().catch(() => {});
+      response.body.destroy();
       throw statusError(url, response.status, response.statusText);
     }
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-      for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+      for await (const chunk of response.body) {
         watchdog.kick();
         size += (chunk as Buffer).length;
         if (size > maxListingBytes) throw new BeError('E_NET', `${url}: the listing is larger than ${maxListingBytes} bytes`);
@@ -428,28 +423,13 @@ function failure(err: unknown, url: string, watchdog: Watchdog, signal: AbortSig
   return new BeError('E_NET', line(describe(err)), undefined, { cause: err });
 }
 
-/** undici's "fetch failed" and "terminated" say little: the reason is in the cause (or an AggregateError's first error). */
+/** The innermost cause says most (a connection's AggregateError: its first error), on one line. */
 function describe(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   if (e instanceof AggregateError && e.errors[0] instanceof Error) e = e.errors[0];
   const text = e instanceof Error ? e.message || (e as NodeJS.ErrnoException).code || e.name : String(e);
   return text.replace(/\s*\n\s*/g, ' ');
-}
-
-let agent: { key: string; dispatcher: EnvHttpProxyAgent } | undefined;
-const proxyVariables = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'] as const;
-
-/** One agent (so connections are reused), made again when the proxy variables change: EnvHttpProxyAgent reads them when it is made. */
-function dispatcher(): EnvHttpProxyAgent {
-  const key = proxyVariables.map((v) => process.env[v] ?? '').join('\n');
-  if (agent?.key !== key) {
-    agent?.dispatcher.close().catch(() => {});
-    // proxyTunnel false: an http:// URL goes to the proxy as an absolute-form GET (RFC 9112 §3.2.2), as curl sends it; a CONNECT
-    // tunnel is kept for https://. Proxies commonly refuse CONNECT to ports other than 443 (squid's default), which a mirror on :80 is.
-    agent = { key, dispatcher: new EnvHttpProxyAgent({ proxyTunnel: false }) };
-  }
-  return agent.dispatcher;
 }
 
 /**
@@ -462,8 +442,8 @@ export function parseContentRange(header: string | null): { start: number | unde
   return { start: match[1] === undefined ? undefined : Number(match[1]), total: match[2] === '*' ? undefined : Number(match[2]) };
 }
 
-function contentRange(response: Response) {
-  return parseContentRange(response.headers.get('content-range'));
+function contentRange(response: HttpResponse) {
+  return parseContentRange(response.header('content-range') ?? null);
 }
 
 async function sizeOf(file: string): Promise<number | undefined> {

@@ -22,6 +22,8 @@ export interface NginxLocation {
   limitRate?: string;
   /** nginx's limit_rate_after: this much goes at full speed first. */
   limitRateAfter?: string;
+  /** Answer every request under it with a 302 to this prefix + the rest of the path (as a mirror sends clients to its CDN). */
+  redirectTo?: string;
 }
 
 export interface NginxOptions {
@@ -133,6 +135,7 @@ function config(dir: string, port: number, options: NginxOptions): string {
       `    location ${l.path} {`,
       ...(l.limitRate ? [`      limit_rate ${l.limitRate};`] : []),
       ...(l.limitRateAfter ? [`      limit_rate_after ${l.limitRateAfter};`] : []),
+      ...(l.redirectTo ? [`      rewrite ^${l.path}(.*)$ ${l.redirectTo}$1 redirect;`] : []),
       '    }',
     ].join('\n'),
   );

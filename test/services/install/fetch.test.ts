@@ -256,7 +256,13 @@ describe.skipIf(peers.skip)('fetchVerified and listDirectory from nginx', () => 
     writeFileSync(join(root, 'slow', 'base.txz'), slowFile);
     writeFileSync(join(root, 'large', 'base.txz'), large);
     // 2 MiB/s: the 4 MiB file takes about 2 s, so an abort after 1 MiB lands mid-way.
-    nginx = await startNginx({ root, locations: [{ path: '/slow/', limitRate: '2m' }] });
+    nginx = await startNginx({
+      root,
+      locations: [
+        { path: '/slow/', limitRate: '2m' },
+        { path: '/moved/', redirectTo: release },
+      ],
+    });
   });
   afterAll(async () => {
     await nginx?.close();
@@ -377,6 +383,17 @@ describe.skipIf(peers.skip)('fetchVerified and listDirectory from nginx', () => 
     expect((await listDirectory(src().slice(0, -1))).sort()).toEqual(entries);
   });
 
+  it('follows a redirect, the Range header kept, and lists a redirected directory', async () => {
+    const dest = join(newCache(), 'base.txz');
+    writeFileSync(`${dest}.part`, base.subarray(0, MiB));
+    const result = await fetchVerified(nginx.url('/moved/'), 'base.txz', dest, { digest: digest(base) });
+    expect(result).toMatchObject({ hex: sha256(base), resumed: true, fromCache: false });
+    await settle();
+    expect(requests('/moved/base.txz').at(-1)).toMatchObject({ status: 302, range: `bytes=${MiB}-` });
+    expect(requests(`${release}base.txz`).at(-1)).toMatchObject({ status: 206, range: `bytes=${MiB}-` });
+    expect(await listDirectory(nginx.url('/moved/'))).toContain('kernel.txz');
+  });
+
   it('goes through HTTP_PROXY, and not for a host in NO_PROXY', async () => {
     try {
       // nginx answers an absolute-form request (RFC 9112 §3.2.2) as a forward proxy would, so it can be the proxy.
@@ -412,7 +429,7 @@ describe.skipIf(peers.skip)('fetchVerified and listDirectory from nginx', () => 
       return m.heapUsed + m.arrayBuffers;
     };
     const dest = join(newCache(), 'base.txz');
-    // A first, small download loads everything on the path (undici, the hash, the file stream).
+    // A first, small download loads everything on the path (node:http, the hash, the file stream).
     await fetchVerified(src(), 'kernel.txz', join(newCache(), 'kernel.txz'));
     const before = live();
     let peak = 0;
