@@ -95,7 +95,8 @@ export function register(program: Command): void {
       const log = createLogger({ level: config.log.level, destination: process.stderr });
       const controller = new AbortController();
       const stop = () => controller.abort();
-      process.once('SIGTERM', stop).once('SIGINT', stop);
+      // on, not once: execa's signal-exit re-raises a signal when no other listener is left, and once removes ours before it runs.
+      process.on('SIGTERM', stop).on('SIGINT', stop);
       try {
         const result = await runGuest(prepared.spec, { log, signal: controller.signal, interactive: prepared.spec.console === 'stdio' });
         if (!['powered-off', 'halted', 'stopped'].includes(result.outcome)) {

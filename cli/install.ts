@@ -74,8 +74,11 @@ export function register(program: Command): void {
         return usage(err);
       }
       const abort = new AbortController();
-      const stop = () => abort.abort(new BeError('E_EXEC', 'interrupted'));
-      process.once('SIGINT', stop).once('SIGTERM', stop);
+      // 128 + the signal's number, as a shell reports a command a signal ended.
+      const stop = (signal: NodeJS.Signals) => abort.abort(new BeError('E_EXEC', `interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143));
+      // on, not once: execa's signal-exit re-raises a signal when no other listener is left, and once removes ours before it runs
+      // (the install died of SIGINT with tar's files left in the BE).
+      process.on('SIGINT', stop).on('SIGTERM', stop);
       const { progressReporter } = await import('./install-progress.js');
       const reporter = progressReporter(process.stderr, options.json === true);
       try {

@@ -25,6 +25,8 @@ export interface BeListing {
   mountedAt: string | null;
   /** The release `be install` put into it (e.g. 14.1-RELEASE), or null. */
   release: string | null;
+  /** The architecture of that release's userland (amd64, i386, arm64), or null. */
+  arch: string | null;
   datasets: { name: string; guestPath: string; path: string | null; canmount: string }[];
 }
 
@@ -65,6 +67,7 @@ export class BeOps {
       hosts: this.hostsOf(be.name),
       mountedAt: be.datasets[0]!.path,
       release: state.installed[be.name]?.release ?? null,
+      arch: state.installed[be.name]?.arch ?? null,
       datasets: be.datasets.map((d) => ({ name: d.name, guestPath: d.guestPath, path: d.path, canmount: d.canmount })),
     }));
   }

@@ -54,6 +54,8 @@ async function runTar(args: string[], options: ExtractOptions, feed?: (stdin: No
   const feeding = feed && child.stdin ? feed(child.stdin).catch((err: Error) => (feedError = err)) : undefined;
   const [result] = await Promise.all([child, feeding]);
   if (result.exitCode === 0 && feedError) throw new BeError('E_EXEC', `tar ${args.join(' ')}: reading the pieces: ${feedError.message}`);
+  // Stopped because the caller aborted (SIGINT at the CLI): its reason, not tar's "exit status SIGTERM".
+  if (result.exitCode !== 0 && options.signal?.aborted) throw options.signal.reason;
   if (result.exitCode !== 0) {
     const why =
       errors

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMirror, installSettings } from '../lan/mirror.js';
+import { addSlowRelease, buildMirror, installSettings } from '../lan/mirror.js';
 import { needPeers } from '../lan/peers.js';
+import { waitFor } from '../lan/wait.js';
 import { be, beMain } from './be.js';
 
-const peers = needPeers('be install from a local mirror', ['tar', 'xz', 'gzip', 'split', 'sha256sum', 'mknod', 'script'], { root: true });
+const peers = needPeers('be install from a local mirror', ['tar', 'xz', 'gzip', 'split', 'sha256sum', 'mknod', 'script', 'truncate', 'pgrep'], { root: true });
 
 describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { timeout: 120_000 }, () => {
   let dir: string;
@@ -80,6 +81,30 @@ describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { ti
     expect(result.stderr).toContain('be: base: downloading base.aa');
   });
 
+  it('-a i386, -a aarch64 and -b snapshot take their own trees (releases/i386/i386, releases/arm64/aarch64, snapshots/)', async () => {
+    expect(await run(['install', '--list', '-p', mirror, '-a', 'i386'])).toMatchObject({ code: 0, stdout: '14.1-RELEASE\n' });
+    expect(await run(['install', '--list', '-p', mirror, '-b', 'snapshot'])).toMatchObject({ code: 0, stdout: '15.0-CURRENT\n' });
+    for (const [name, args, shell] of [
+      ['r141-i386', ['-a', 'i386', '-r', '14.1'], 'the 14.1-RELEASE i386 shell'],
+      ['r141-arm64', ['-a', 'aarch64', '-r', '14.1'], 'the 14.1-RELEASE aarch64 shell'],
+      ['current', ['-b', 'snapshot', '-r', '15.0-CURRENT'], 'the 15.0-CURRENT amd64 shell'],
+    ] as const) {
+      expect((await run(['create', name])).code).toBe(0);
+      const result = await run(['install', '-p', mirror, ...args, name]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'envs', name, 'bin', 'sh'), 'utf8')).toBe(shell);
+    }
+    const listed = JSON.parse((await run(['list', '--json'])).stdout) as { name: string; release: string | null; arch: string | null }[];
+    const of = (name: string) => listed.find((b) => b.name === name);
+    expect(of('r141-i386')).toMatchObject({ release: '14.1-RELEASE', arch: 'i386' });
+    expect(of('r141-arm64')).toMatchObject({ release: '14.1-RELEASE', arch: 'arm64' });
+    expect(of('current')).toMatchObject({ release: '15.0-CURRENT', arch: 'amd64' });
+    // A snapshot named without -b snapshot is refused in one line, saying what to add.
+    expect((await run(['install', '-p', mirror, '-r', '15.0-CURRENT', 'empty'])).stderr).toMatch(
+      /^be: -r 15\.0-CURRENT: CURRENT builds are snapshots: add -b snapshot\n$/,
+    );
+  });
+
   it('on a terminal, progress is a bar per file and per set (script(1) gives it a pty)', async () => {
     expect((await run(['create', 'tty'])).code).toBe(0);
     const command = ['node', beMain, ...flags, 'install', '-p', mirror, '-r', '14.1', 'tty'].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
@@ -134,5 +159,28 @@ describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { ti
     expect(readdirSync(cache).filter((f) => f.startsWith('base.txz'))).toEqual([]);
     const listed = JSON.parse((await run(['list', '--json'])).stdout) as { name: string; release: string | null }[];
     expect(listed.find((b) => b.name === 'empty')?.release).toBeNull();
+  });
+
+  it('SIGINT while tar extracts: tar is stopped, the dir BE is empty again and unrecorded, the verified set stays cached', async () => {
+    addSlowRelease(mirror, join(dir, 'src'));
+    expect((await run(['create', 'interrupted'])).code).toBe(0);
+    const child = execa('node', [beMain, ...flags, 'install', '-p', mirror, '-r', '12.4', '--sets', 'base', 'interrupted'], { reject: false });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    // The progress line comes with tar's first entry, the 384 MiB file: tar is still writing it.
+    await waitFor(() => stderr.includes('be: base: extracting'), 'the extraction to start', { timeoutMs: 60_000, intervalMs: 10 });
+    expect(existsSync(join(dir, 'envs', 'interrupted', 'etc', 'rc'))).toBe(false);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('be: interrupted by SIGINT');
+    expect(readdirSync(join(dir, 'envs', 'interrupted'))).toEqual([]);
+    const tars = await execa('pgrep', ['-f', join(dir, 'envs', 'interrupted')], { reject: false });
+    expect(tars.stdout).toBe('');
+    const listed = JSON.parse((await run(['list', '--json'])).stdout) as { name: string; release: string | null }[];
+    expect(listed.find((b) => b.name === 'interrupted')?.release).toBeNull();
+    expect(readdirSync(join(dir, 'state', 'dist', 'amd64', 'amd64', '12.4-RELEASE'))).toContain('base.txz');
   });
 });

@@ -9,8 +9,9 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZfsFuse } from '../be/zfs-fuse.js';
-import { be as runBe } from '../cli/be.js';
-import { buildMirror } from '../lan/mirror.js';
+import { beMain, be as runBe } from '../cli/be.js';
+import { addSlowRelease, buildMirror } from '../lan/mirror.js';
+import { waitFor } from '../lan/wait.js';
 import { needPeers } from '../lan/peers.js';
 
 const peers = needPeers('be install on zfs-fuse', ['zfs-fuse', 'zpool', 'zfs', 'tar', 'xz', 'split', 'mknod'], { root: true });
@@ -74,6 +75,28 @@ describe.skipIf(peers.skip)('be install on zfs-fuse', { timeout: 180_000 }, () =
     expect(await snapshots()).toEqual([]);
     const listed = JSON.parse((await be(['list', '--json'])).stdout) as { name: string; release: string | null }[];
     expect(listed.find((b) => b.name === 'half')?.release).toBeNull();
+  });
+
+  it('SIGINT while tar writes into the datasets rolls them back to the snapshot, drops it, exit 130', async () => {
+    addSlowRelease(mirror, join(dir, 'work'));
+    expect((await be(['create', 'cut'])).code).toBe(0);
+    const child = execa('node', [beMain, ...flags(), 'install', '-p', mirror, '-r', '12.4', '--sets', 'base', 'cut'], { reject: false, all: true });
+    let output = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    await waitFor(() => output.includes('be: base: extracting'), 'the extraction to start', { timeoutMs: 60_000, intervalMs: 10 });
+    const cutDir = join(mountDir, 'cut');
+    expect(existsSync(join(cutDir, 'etc', 'rc'))).toBe(false);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, output).toBe(130);
+    expect(output).toContain('rolling');
+    expect(output.trimEnd().split('\n').at(-1)).toBe('be: interrupted by SIGINT');
+    expect(existsSync(join(cutDir, 'a'))).toBe(false);
+    expect(await snapshots()).toEqual([]);
+    const listed = JSON.parse((await be(['list', '--json'])).stdout) as { name: string; release: string | null }[];
+    expect(listed.find((b) => b.name === 'cut')?.release).toBeNull();
   });
 
   it('installs 8.4 from split sets into a nested BE', async () => {

@@ -7,7 +7,9 @@
  * - 14.0-RELEASE: base.txz does not match its MANIFEST (a corrupt mirror);
  * - 13.5-RELEASE: kernel.txz matches its MANIFEST but is not an archive, so the install fails after
  *   base is extracted (the rollback case);
- * - 8.4-RELEASE: the split layout, base/ and kernels/ in pieces with .inf and CHECKSUM.SHA256.
+ * - 8.4-RELEASE: the split layout, base/ and kernels/ in pieces with .inf and CHECKSUM.SHA256;
+ * - 14.1-RELEASE for i386 (releases/i386/i386/) and arm64 (releases/arm64/aarch64/), and a
+ *   15.0-CURRENT snapshot (snapshots/amd64/amd64/), each with a base whose /bin/sh names its tree.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -92,7 +94,36 @@ export function buildMirror(mirror: string, work: string): string {
   const k84 = join(work, '8.4', 'kernels');
   tree(k84, { 'GENERIC/kernel': 'kernel 8.4' });
   splitSet(join(r84, 'kernels'), 'generic', k84, ['GENERIC']);
+  for (const [top, target, arch, name] of [
+    ['releases', 'i386', 'i386', '14.1-RELEASE'],
+    ['releases', 'arm64', 'aarch64', '14.1-RELEASE'],
+    ['snapshots', 'amd64', 'amd64', '15.0-CURRENT'],
+  ] as const) {
+    txzRelease(join(mirror, top, target, arch, name), join(work, `${top}-${arch}`), {
+      base: { 'bin/sh': `the ${name} ${arch} shell`, 'etc/rc': 'rc' },
+      kernel: { 'boot/kernel/kernel': `kernel ${name} ${arch}` },
+    });
+  }
   return mirror;
+}
+
+/**
+ * A 12.4-RELEASE whose base.txz starts with a 384 MiB file of zeros (sparse at the source, a few
+ * hundred KiB once compressed): tar is busy writing it for a while after its first entry, which is when
+ * a test interrupts the install.
+ */
+export function addSlowRelease(mirror: string, work: string): void {
+  const src = join(work, 'slow-base');
+  mkdirSync(join(src, 'a'), { recursive: true });
+  execFileSync('truncate', ['-s', '384M', join(src, 'a', 'zeros')]);
+  tree(src, { 'bin/sh': 'the 12.4 shell', 'etc/rc': 'rc 12.4' });
+  const dir = join(mirror, 'releases', 'amd64', 'amd64', '12.4-RELEASE');
+  mkdirSync(dir, { recursive: true });
+  const txz = join(dir, 'base.txz');
+  // Members in this order, the big one first; -0 -T2: xz of 384 MiB at its default level takes seconds.
+  execFileSync('tar', ['-cJf', txz, '--numeric-owner', '--owner=0', '--group=0', '-C', src, 'a', 'bin', 'etc'], { env: { ...process.env, XZ_OPT: '-0 -T2' } });
+  const count = execFileSync('tar', ['-tf', txz], { encoding: 'utf8' }).trim().split('\n').length;
+  writeFileSync(join(dir, 'MANIFEST'), `base.txz\t${sha256(txz)}\t${count}\tbase\t"Base system"\ton\n`);
 }
 
 /**
