@@ -42,6 +42,7 @@ describe.skipIf(peers.skip)('be install on zfs-fuse', { timeout: 180_000 }, () =
     expect((await zfs.zfs(['create', '-o', 'mountpoint=none', '-o', 'canmount=off', root])).exitCode).toBe(0);
     mkdirSync(join(dir, 'work'), { recursive: true });
     mirror = buildMirror(join(dir, 'mirror'), join(dir, 'work'));
+    addSlowRelease(mirror, join(dir, 'work'));
   }, 180_000);
   afterAll(async () => {
     await zfs.stop();
@@ -78,7 +79,6 @@ describe.skipIf(peers.skip)('be install on zfs-fuse', { timeout: 180_000 }, () =
   });
 
   it('SIGINT while tar writes into the datasets rolls them back to the snapshot, drops it, exit 130', async () => {
-    addSlowRelease(mirror, join(dir, 'work'));
     expect((await be(['create', 'cut'])).code).toBe(0);
     const child = execa('node', [beMain, ...flags(), 'install', '-p', mirror, '-r', '12.4', '--sets', 'base', 'cut'], { reject: false, all: true });
     let output = '';
@@ -97,6 +97,19 @@ describe.skipIf(peers.skip)('be install on zfs-fuse', { timeout: 180_000 }, () =
     expect(await snapshots()).toEqual([]);
     const listed = JSON.parse((await be(['list', '--json'])).stdout) as { name: string; release: string | null }[];
     expect(listed.find((b) => b.name === 'cut')?.release).toBeNull();
+  });
+
+  it('a full disk (a 16 MiB quota on the BE) fails tar in one line and rolls back', async () => {
+    expect((await be(['create', 'full'])).code).toBe(0);
+    expect((await zfs.zfs(['set', 'quota=16M', `${root}/full`])).exitCode).toBe(0);
+    const result = await be(['install', '-p', mirror, '-r', '12.4', '--sets', 'base', 'full']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split('\n').at(-1), result.stderr).toMatch(
+      // zfs-fuse answers a write past the quota short, so GNU tar's first line is "Wrote only N of M bytes", not an errno.
+      /^be: tar -xvpf .*base\.txz .*: (.*(quota|space)|tar: a\/zeros: Wrote only \d+ of \d+ bytes)/i,
+    );
+    expect(existsSync(join(mountDir, 'full', 'a', 'zeros'))).toBe(false);
+    expect(await snapshots()).toEqual([]);
   });
 
   it('installs 8.4 from split sets into a nested BE', async () => {
