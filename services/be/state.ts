@@ -22,11 +22,29 @@ export async function loadState(stateDir: string): Promise<BeState> {
   }
 }
 
-/** Read, change, write back atomically. Commands run one at a time, so no lock is taken. */
+/** The update in progress per state directory, so updates within one process run one after another. */
+const pending = new Map<string, Promise<unknown>>();
+
+/**
+ * Read, change, write back atomically. Updates in one process are serialized (`be hunt --jobs 2`
+ * installs and mounts two BEs at once, and two interleaved read-change-writes would lose one change);
+ * separate commands run one at a time, so no lock file is taken.
+ */
 export async function updateState(stateDir: string, change: (state: BeState) => void): Promise<BeState> {
-  const state = await loadState(stateDir);
-  change(state);
-  await mkdir(stateDir, { recursive: true });
-  await writeAtomic(stateFile(stateDir), serializeState(state));
-  return state;
+  const previous = pending.get(stateDir) ?? Promise.resolve();
+  const update = previous
+    .catch(() => {})
+    .then(async () => {
+      const state = await loadState(stateDir);
+      change(state);
+      await mkdir(stateDir, { recursive: true });
+      await writeAtomic(stateFile(stateDir), serializeState(state));
+      return state;
+    });
+  pending.set(stateDir, update);
+  try {
+    return await update;
+  } finally {
+    if (pending.get(stateDir) === update) pending.delete(stateDir);
+  }
 }
