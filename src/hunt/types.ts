@@ -19,7 +19,7 @@ export interface CaseResult {
   message?: string;
 }
 
-/** The result of one release: the JSON form (`--json`) is exactly this. */
+/** The result of one release, as each release's result.json keeps it (`--json` prints five of its fields: src/hunt/report.ts toJson). */
 export interface ReleaseResult {
   /** e.g. 14.1-RELEASE. */
   release: string;
