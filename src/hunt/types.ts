@@ -9,7 +9,7 @@ export type Verdict = 'good' | 'bad' | 'skip' | 'error';
 
 /** One test case a probe reported inside a release's run (kyua's JUnit report). */
 export interface CaseResult {
-  /** kyua's test program, e.g. `lib/libc/gen/dir2_test`. */
+  /** kyua's test program as its JUnit names it, its path with dots: `lib.libc.gen.dir2_test`. */
   classname: string;
   /** The test case, e.g. `telldir_after_seekdir`. */
   name: string;
