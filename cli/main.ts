@@ -14,6 +14,7 @@ import * as destroy from './destroy.js';
 import * as exports from './exports.js';
 import * as fstab from './fstab.js';
 import * as install from './install.js';
+import * as jail from './jail.js';
 import * as leases from './leases.js';
 import * as list from './list.js';
 import * as mount from './mount.js';
@@ -39,6 +40,7 @@ const commands = [
   sharenfs,
   unsharenfs,
   install,
+  jail,
   exports,
   fstab,
   nfshandle,

@@ -13,8 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { candidate, extracted, testCache } from '../lan/debian.js';
 
-export const guestCache = process.env.BE_TEST_CACHE ?? '/var/cache/be-test';
+export const guestCache = testCache;
 
 /** The NFS client modules, in dependency order (TESTLAB.md). */
 export const guestModules = ['e1000', 'netfs', 'fscache', 'sunrpc', 'grace', 'lockd', 'nfs_acl', 'nfs', 'nfsv3'] as const;
@@ -87,43 +88,12 @@ function sh(file: string, args: string[], cwd?: string): string {
   return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...(cwd ? { cwd } : {}) });
 }
 
-/** The package a Debian metapackage (linux-image-amd64) depends on, and a package's candidate version. */
+/** The package a Debian metapackage (linux-image-amd64) depends on. */
 function kernelPackage(): string {
   const depends = sh('apt-cache', ['depends', 'linux-image-amd64']);
   const match = /Depends: (linux-image-6\.1\.0-[0-9]+-amd64)\b/.exec(depends);
   if (!match) throw new Error(`apt-cache depends linux-image-amd64 names no linux-image-6.1.0-*-amd64:\n${depends}`);
   return match[1]!;
-}
-
-function candidate(pkg: string): string {
-  const version = /^Version: (\S+)$/m.exec(sh('apt-cache', ['show', '--no-all-versions', pkg]))?.[1];
-  if (!version) throw new Error(`apt-cache knows no version of ${pkg}`);
-  return version;
-}
-
-/** Downloads a package into the cache (once per version) and extracts it into a directory of its own. */
-function extracted(pkg: string, version: string): string {
-  const key = `${pkg}_${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`;
-  const dir = join(guestCache, 'pkg', key);
-  if (existsSync(join(dir, '.done'))) return dir;
-  const work = join(guestCache, 'pkg', `${key}.tmp-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  try {
-    sh('apt-get', ['download', '-q', `${pkg}=${version}`], work);
-    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new Error(`apt-get download ${pkg}=${version} left no .deb`);
-    sh('dpkg', ['-x', join(work, deb), join(work, 'root')]);
-    rmSync(join(work, deb));
-    writeFileSync(join(work, '.done'), `${pkg} ${version}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-  } catch (err) {
-    rmSync(work, { recursive: true, force: true });
-    if (existsSync(join(dir, '.done'))) return dir; // another process finished first
-    throw err;
-  }
-  return dir;
 }
 
 function findModule(tree: string, name: string): string {
