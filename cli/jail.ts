@@ -75,13 +75,8 @@ export function register(program: Command): void {
       }
       const { outcome } = result;
       if (outcome.kind === 'exited') {
-        // The command's status is ours, without a line of our own: it spoke for itself. main() sets
-        // process.exitCode to 0 once this action returns, so the status is set again on exit.
-        if (outcome.exitCode !== 0) {
-          process.on('exit', () => {
-            process.exitCode = outcome.exitCode;
-          });
-        }
+        // The command's status is ours, without a line of our own: it spoke for itself.
+        process.exitCode = outcome.exitCode;
         return;
       }
       if (outcome.kind === 'timeout') throw new BeError('E_EXEC', `jail ${result.jail}: ${argv.join(' ')} timed out`);

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isBeError } from '../src/errors.js';
+import * as bisect from './bisect.js';
 import * as bootnfs from './bootnfs.js';
 import * as bootpxe from './bootpxe.js';
 import { collect } from './common.js';
@@ -13,6 +14,7 @@ import * as create from './create.js';
 import * as destroy from './destroy.js';
 import * as exports from './exports.js';
 import * as fstab from './fstab.js';
+import * as hunt from './hunt.js';
 import * as install from './install.js';
 import * as jail from './jail.js';
 import * as leases from './leases.js';
@@ -49,6 +51,8 @@ const commands = [
   sharepxe,
   bootpxe,
   wol,
+  hunt,
+  bisect,
   leases,
   config,
 ];
@@ -68,7 +72,8 @@ export function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command whose outcome is a status without an error line (be jail: the command's; be hunt: 1 when a release is bad) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its one-line message; help and --version are not failures.
