@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { XMLParser } from 'fast-xml-parser';
+import { parse as parseJUnit, type TestSuites } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSettings } from '../lan/mirror.js';
 import { buildHuntMirror, regressCommand } from '../lan/hunt-mirror.js';
@@ -107,6 +108,10 @@ describe.skipIf(peers.skip)('be hunt with the chroot runner', { timeout: 240_000
     const junit = join(dir, 'hunt.xml');
     const result = await run(['hunt', '--releases', five, '-p', mirror, '--runner', 'chroot', '--junit', junit, '--', ...regressCommand]);
     expect(result.code).toBe(1);
+    // Read by a JUnit library as a CI would, then by a plain XML parser for the structure.
+    const suitesRead = (await parseJUnit(readFileSync(junit, 'utf8'))) as TestSuites;
+    expect(suitesRead).toMatchObject({ tests: 5, failures: 2 });
+    expect(suitesRead.testsuite?.[0]?.testcase?.map((c) => c.name)).toEqual(['13.0-RELEASE', '13.1-RELEASE', '13.2-RELEASE', '13.3-RELEASE', '13.4-RELEASE']);
     const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(junit, 'utf8'));
     const suites = xml.testsuites.testsuite;
     const suite = Array.isArray(suites) ? suites[0] : suites;
