@@ -11,7 +11,7 @@
  * - Rounds alternate which of --jobs 1 and --jobs 2 goes first; `sync` (untimed) before each. The whole
  *   command is timed, Node's start-up included (once per hunt, not per release).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +37,27 @@ function flags(dir: string, cache: string): string[] {
   ];
 }
 
-/** One hunt of the ten releases from nothing but the cache; returns its wall time. */
-async function hunt(work: string, mirror: string, cache: string, jobs: number): Promise<number> {
+interface Sample {
+  wall: number;
+  /** User + system CPU seconds of be and every process it waited for (GNU time). */
+  cpu: number;
+}
+
+/** One hunt of the ten releases from nothing but the cache, under GNU time. */
+async function hunt(work: string, mirror: string, cache: string, jobs: number): Promise<Sample> {
   const dir = mkdtempSync(join(work, `round-j${jobs}-`));
   try {
     await run('sync', []);
+    const usage = join(dir, 'time.txt');
     const begin = now();
     const result = await run(
-      process.execPath,
+      '/usr/bin/time',
       [
+        '-f',
+        '%U %S',
+        '-o',
+        usage,
+        process.execPath,
         beMain,
         ...flags(dir, cache),
         'hunt',
@@ -69,13 +81,15 @@ async function hunt(work: string, mirror: string, cache: string, jobs: number): 
     const results = JSON.parse(result.stdout) as { verdict: string }[];
     if (results.length !== versions.length || results.some((r) => r.verdict !== 'good')) throw new Error(`be hunt: unexpected results ${result.stdout}`);
     if (!result.stderr.includes('installing')) throw new Error('be hunt installed nothing: the round was not from a fresh be.root');
-    return wall;
+    const [user, system] = readFileSync(usage, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    return { wall, cpu: user! + system! };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt-get install -y time (GNU time, for CPU seconds)');
   const work = tempDir('bench-hunt');
   const say = (line: string) => process.stdout.write(`hunt: ${line}\n`);
   const load = loadavg()[0]!;
@@ -90,10 +104,16 @@ async function main(): Promise<void> {
     mkdirSync(cache);
     // Fills the cache (and checks the whole path works); untimed.
     await hunt(work, mirror, cache, 2);
+    const oneSamples: Sample[] = [];
+    const twoSamples: Sample[] = [];
     const one: number[] = [];
     const two: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      for (const jobs of i % 2 === 0 ? [1, 2] : [2, 1]) (jobs === 1 ? one : two).push(await hunt(work, mirror, cache, jobs));
+      for (const jobs of i % 2 === 0 ? [1, 2] : [2, 1]) {
+        const sample = await hunt(work, mirror, cache, jobs);
+        (jobs === 1 ? oneSamples : twoSamples).push(sample);
+        (jobs === 1 ? one : two).push(sample.wall);
+      }
       say(`round ${i + 1}/${rounds}: --jobs 1 ${s(one.at(-1)!)} s, --jobs 2 ${s(two.at(-1)!)} s`);
     }
     const speedup = median(one) / median(two);
@@ -112,8 +132,11 @@ async function main(): Promise<void> {
       `| hunt of ${versions.length} releases | ${s(median(one))} s (${spread(one)}) | ${s(median(two))} s (${spread(two)}) |`,
       `| per release (create + install from cache + run + report) | ${perRelease(one)} | ${perRelease(two)} |`,
       `| round by round, jobs 1 / jobs 2 | ${one.map((v, i) => (v / two[i]!).toFixed(2)).join(', ')} | |`,
+      `| CPU s (user + sys, children included) | ${s(median(oneSamples.map((x) => x.cpu)))} | ${s(median(twoSamples.map((x) => x.cpu)))} |`,
+      `| cores busy on average (CPU s / wall s) | ${s(median(oneSamples.map((x) => x.cpu / x.wall)))} | ${s(median(twoSamples.map((x) => x.cpu / x.wall)))} |`,
       '',
       `- **--jobs 2 against --jobs 1: ${speedup.toFixed(2)}x, target ≥ ${targetSpeedup}x: ${speedup >= targetSpeedup ? 'met' : 'not met'}**.`,
+      `- With \`true\` as the test a release is nearly all overhead: one node process spawning tar (and xz), mount, chroot and umount. At --jobs 1 it already keeps ${s(median(oneSamples.map((x) => x.cpu / x.wall)))} cores busy on average (xz decompresses while tar writes and be works), so on 2 cores --jobs 2 can gain at most about ${s(2 / median(oneSamples.map((x) => x.cpu / x.wall)))}x, less Node's start-up and the reports, which run once. A test that takes real time (a test suite, kyua) is where --jobs pays.`,
       `- Load average ${load.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (2 cores, shared machine).`,
       '',
       `Machine: ${machine()}; measured ${new Date().toISOString().slice(0, 10)}.`,
