@@ -63,6 +63,7 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
         hosts: ['vm1'],
         mountedAt: `${envs}/head`,
         release: null,
+        arch: null,
         datasets: [{ name: `${envs}/head`, guestPath: '/', path: `${envs}/head`, canmount: 'on' }],
       },
       {
@@ -72,6 +73,7 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
         hosts: [],
         mountedAt: `${envs}/stable`,
         release: null,
+        arch: null,
         datasets: [{ name: `${envs}/stable`, guestPath: '/', path: `${envs}/stable`, canmount: 'on' }],
       },
     ]);
