@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { be } from './be.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'be-cli-config-'));
@@ -40,6 +41,22 @@ describe('be config', () => {
   it('show prints YAML naming its source', async () => {
     const result = await be(['config', 'show']);
     expect(result.stdout).toMatch(/^# effective configuration, read from .*default\.yaml\nserver:\n/);
+  });
+
+  it('show --comments puts each key under its description, and says the default where the value differs', async () => {
+    const result = await be(['--set', 'tftp.port=6969', 'config', 'show', '--comments']);
+    expect(result.exitCode).toBe(0);
+    const text = String(result.stdout);
+    expect(text).toMatch(/^# effective configuration, read from .*default\.yaml\n/);
+    expect(text).toContain('  # UDP port to listen on. Port 69 needs root.\n  # Default: 69.\n  port: 6969\n');
+    const plain = await be(['--set', 'tftp.port=6969', 'config', 'show', '--json']);
+    expect(parse(text)).toEqual(JSON.parse(String(plain.stdout)));
+  });
+
+  it('show --comments --json is refused: JSON has no comments', async () => {
+    const result = await be(['config', 'show', '--json', '--comments']);
+    expect(result.exitCode).toBe(2);
+    expect(oneLine(result.stderr)).toBe('be: --comments is for YAML: JSON has no comments');
   });
 
   it('an invalid file is one line naming the file, line, key and value, exit 2', async () => {

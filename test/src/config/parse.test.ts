@@ -110,18 +110,9 @@ describe('configuration', () => {
 describe('shipped configuration files', () => {
   const example = readFileSync(new URL('../../../config/be.example.yaml', import.meta.url), 'utf8');
 
-  function leafKeys(value: unknown, prefix = ''): string[] {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix];
-    return Object.entries(value).flatMap(([key, child]) => leafKeys(child, prefix ? `${prefix}.${key}` : key));
-  }
-
-  it('the example is valid and documents every key', () => {
+  // That it documents every key, and is what the schema's descriptions generate, is test/src/config/docs.test.ts.
+  it('the example is valid, and its hosts use every host key', () => {
     const parsed = parseConfig({ text: example, file: 'be.example.yaml' });
-    for (const key of leafKeys(configSchema.parse({}))) {
-      const last = key.split('.').at(-1)!;
-      expect(example, `config/be.example.yaml should document ${key}`).toMatch(new RegExp(`^\\s*-?\\s*${last}:`, 'm'));
-    }
-    // Every host key is shown too, in the example hosts.
     const shown = new Set(parsed.hosts.flatMap((h) => Object.keys(h)));
     expect([...shown].sort()).toEqual(Object.keys(configSchema.shape.hosts.unwrap().element.shape).sort());
   });
