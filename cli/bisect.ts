@@ -6,8 +6,8 @@
  * Exit status: 0 with an answer, 1 when the ends are not what they were said to be or a step errs.
  */
 import type { Command } from 'commander';
-import { configFrom } from './common.js';
-import { describe, type HuntOptions, huntOptions, interruptible, releasesFrom, settingsFrom } from './hunt-options.js';
+import { configFrom, interruptible } from './common.js';
+import { describe, type HuntOptions, huntOptions, releasesFrom, settingsFrom } from './hunt-options.js';
 
 interface Options extends HuntOptions {
   good: string;
@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .requiredOption('--good <release>', 'a release the test passes in (older)')
     .requiredOption('--bad <release>', 'a release the test fails in (newer)')
     .action(async (command: string[], options: Options, cmd: Command) => {
-      const [{ config }, { BeError }, release, hunt, { bisectRun }, install] = await Promise.all([
+      const [{ config }, { BeError }, release, hunt, { bisectRun, bisection }, install] = await Promise.all([
         configFrom(cmd),
         import('../src/errors.js'),
         import('../src/install/release.js'),
@@ -53,9 +53,11 @@ export function register(program: Command): void {
                   release.parseRelease(n, options.branch),
                 ),
               );
+        // The ends are checked before a run directory is made for them.
+        const steps = bisection(releases, good, bad);
         const run = await hunt.HuntRun.create(settings, releases);
         process.stderr.write(`be: bisect ${run.record.run}: ${releases.length} releases, ${settings.runner.name} runner\n`);
-        const outcome = await bisectRun(run, good, bad, (step, result) =>
+        const outcome = await bisectRun(run, steps, (step, result) =>
           (options.json ? process.stderr : process.stdout).write(`step ${step}: ${result.release} ${describe(result)}\n`),
         );
         const { answer } = outcome;

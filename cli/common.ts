@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { LoadedConfig } from '../services/config.js';
+import { BeError } from '../src/errors.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -66,4 +67,17 @@ export function packageVersion(): string {
 export function exportsLine(file: string, outcome: { written: boolean; reloaded: boolean; notRunning?: string | undefined }): string {
   if (outcome.notRunning) process.stderr.write(`be: warning: ${outcome.notRunning}\n`);
   return `${file} ${!outcome.written ? 'unchanged' : outcome.reloaded ? 'rewritten, NFS server reloaded' : 'rewritten'}`;
+}
+
+/**
+ * SIGINT and SIGTERM abort the work with a BeError whose exit status is 128 + the signal's number, as
+ * a shell reports a command a signal ended. `on`, not `once`: execa's signal-exit re-raises a signal
+ * when no other listener is left, and once removes ours before it runs (an install died of SIGINT
+ * with tar's files left in the BE).
+ */
+export function interruptible(): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => controller.abort(new BeError('E_EXEC', `interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143));
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  return { signal: controller.signal, release: () => process.off('SIGINT', stop).off('SIGTERM', stop) };
 }

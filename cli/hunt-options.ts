@@ -99,11 +99,3 @@ export function describe(result: ReleaseResult): string {
   const status = result.exitCode === null ? '' : ` (exit ${result.exitCode})`;
   return `${result.verdict}${status} in ${result.seconds.toFixed(1)} s${result.detail ? `: ${result.detail}` : ''}`;
 }
-
-/** SIGINT and SIGTERM abort the work; `on`, not `once` (see cli/install.ts: execa's signal-exit). */
-export function interruptible(): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals) => controller.abort(new BeError('E_EXEC', `interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143));
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  return { signal: controller.signal, release: () => process.off('SIGINT', stop).off('SIGTERM', stop) };
-}

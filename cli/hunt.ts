@@ -7,8 +7,8 @@
  */
 import type { Command } from 'commander';
 import type { HuntRun } from '../services/hunt/hunt.js';
-import { configFrom, integer } from './common.js';
-import { type HuntOptions, huntOptions, interruptible, progressLines, releasesFrom, settingsFrom } from './hunt-options.js';
+import { configFrom, integer, interruptible } from './common.js';
+import { type HuntOptions, huntOptions, progressLines, releasesFrom, settingsFrom } from './hunt-options.js';
 
 interface Options extends HuntOptions {
   jobs: number;
@@ -42,13 +42,24 @@ export function register(program: Command): void {
       try {
         let run: HuntRun;
         const earlier = options.report ?? options.resume;
+        if (options.runner === 'bhyve' && options.jobs > 1) {
+          throw new BeError('E_USAGE', '--runner bhyve runs one guest at a time: guests of one host share its VM name, tap and MAC (use --jobs 1)');
+        }
         if (earlier !== undefined) {
           if (options.report !== undefined && options.resume !== undefined) throw new BeError('E_USAGE', '--report and --resume are one or the other');
+          // What the run was made with comes from its run.json; a different value now would be silently ignored.
+          const given = ['releases', 'mirror', 'os', 'arch', 'branch', 'sets', 'runner', 'timeout', 'probe'].filter(
+            (o) => cmd.getOptionValueSource(o) === 'cli',
+          );
+          if (given.length > 0 || command.length > 0) {
+            const what = [...given.map((o) => `--${o}`), ...(command.length > 0 ? ['a command'] : [])].join(', ');
+            throw new BeError('E_USAGE', `${options.report !== undefined ? '--report' : '--resume'} ${earlier} takes the run's own settings: drop ${what}`);
+          }
           const record = await hunt.HuntRun.readRecord(config, earlier);
           const saved = 'probe' in record.test ? { probe: record.test.probe } : {};
           const settings = await settingsFrom(
             config,
-            { ...options, ...saved, arch: record.arch, timeout: record.timeoutMs / 1000, runner: record.runner, mirror: record.mirror },
+            { ...options, ...saved, arch: record.arch, timeout: record.timeoutMs / 1000, runner: record.runner, mirror: record.mirror, os: undefined },
             'command' in record.test ? record.test.command : [],
             stop.signal,
           );

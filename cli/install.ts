@@ -4,7 +4,7 @@
  * into a boot environment, from a mirror or a local copy laid out like one.
  */
 import { type Command, Option } from 'commander';
-import { configFrom } from './common.js';
+import { configFrom, interruptible } from './common.js';
 
 interface Options {
   mirror?: string;
@@ -73,12 +73,7 @@ export function register(program: Command): void {
       } catch (err) {
         return usage(err);
       }
-      const abort = new AbortController();
-      // 128 + the signal's number, as a shell reports a command a signal ended.
-      const stop = (signal: NodeJS.Signals) => abort.abort(new BeError('E_EXEC', `interrupted by ${signal}`, signal === 'SIGINT' ? 130 : 143));
-      // on, not once: execa's signal-exit re-raises a signal when no other listener is left, and once removes ours before it runs
-      // (the install died of SIGINT with tar's files left in the BE).
-      process.on('SIGINT', stop).on('SIGTERM', stop);
+      const stop = interruptible();
       const { progressReporter } = await import('./install-progress.js');
       const reporter = progressReporter(process.stderr, options.json === true);
       try {
@@ -90,7 +85,7 @@ export function register(program: Command): void {
             archive: options.mirror === undefined ? config.install.archive : null,
             sets: options.sets?.split(','),
             force: options.force === true,
-            signal: abort.signal,
+            signal: stop.signal,
             progress: reporter.progress,
           })
           .catch(usage);
@@ -104,7 +99,7 @@ export function register(program: Command): void {
         }
       } finally {
         reporter.stop();
-        process.off('SIGINT', stop).off('SIGTERM', stop);
+        stop.release();
       }
     });
 }

@@ -1,7 +1,7 @@
 /**
  * `be bisect`: the bisection of src/hunt/bisect.ts driven by a hunt run, so every step is a release
- * tested as `be hunt` tests it (its BE made and installed when missing, its log and result kept) and
- * a step an earlier run of the same directory made is not made again.
+ * tested as `be hunt` tests it (its BE made and installed when missing, its log and result kept in
+ * the bisection's own run directory).
  */
 import { BeError } from '../../src/errors.js';
 import { type BisectAnswer, Bisection } from '../../src/hunt/bisect.js';
@@ -15,11 +15,10 @@ export interface BisectOutcome {
   steps: ReleaseResult[];
 }
 
-export async function bisectRun(run: HuntRun, good: Release, bad: Release, onStep?: (step: number, result: ReleaseResult) => void): Promise<BisectOutcome> {
-  const releases = run.releases;
-  let bisection: Bisection;
+/** The ends of a bisection over the releases, checked before anything runs (a usage error otherwise). */
+export function bisection(releases: readonly Release[], good: Release, bad: Release): Bisection {
   try {
-    bisection = new Bisection(
+    return new Bisection(
       releases.map((r) => r.name),
       good.name,
       bad.name,
@@ -27,6 +26,10 @@ export async function bisectRun(run: HuntRun, good: Release, bad: Release, onSte
   } catch (err) {
     throw new BeError('E_USAGE', (err as Error).message);
   }
+}
+
+export async function bisectRun(run: HuntRun, bisection: Bisection, onStep?: (step: number, result: ReleaseResult) => void): Promise<BisectOutcome> {
+  const releases = run.releases;
   const steps: ReleaseResult[] = [];
   for (let name = bisection.next(); name !== undefined; name = bisection.next()) {
     const result = await run.test(releases.find((r) => r.name === name)!);

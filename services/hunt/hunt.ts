@@ -144,8 +144,14 @@ export class HuntRun {
 
   /** The result kept for a release, if it has one. */
   async kept(release: string): Promise<ReleaseResult | undefined> {
-    const text = await readIfExists(this.resultFile(release));
-    return text === undefined ? undefined : (JSON.parse(text) as ReleaseResult);
+    const file = this.resultFile(release);
+    const text = await readIfExists(file);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as ReleaseResult;
+    } catch (err) {
+      throw new BeError('E_CONFIG', `${file}: ${(err as Error).message}: remove it to test ${release} again`);
+    }
   }
 
   /** Every release's kept result, in the run's order (releases without one are left out). */
@@ -177,6 +183,11 @@ export class HuntRun {
     await mkdir(dir, { recursive: true });
     const logFile = join(dir, 'log');
     const log = createWriteStream(logFile, { flags: 'w' });
+    // A log that cannot be written (a full disk) fails this release's result, not the process.
+    let logError: Error | undefined;
+    log.on('error', (err) => {
+      logError ??= err;
+    });
     const tail = new LastLine();
     const write = (chunk: Buffer | string) => {
       log.write(chunk);
@@ -204,6 +215,7 @@ export class HuntRun {
     } finally {
       await closeStream(log);
     }
+    if (logError) throw new BeError('E_EXEC', `${logFile}: ${logError.message}`);
     await writeAtomic(this.resultFile(release.name), `${JSON.stringify(result, null, 2)}\n`);
     this.settings.onEvent?.({ kind: 'done', result, reused: false });
     return result;
@@ -236,8 +248,11 @@ export class HuntRun {
         progress: { download: () => {}, extract: () => {}, note },
       });
       note(`installed ${summary.sets.map((s) => `${s.set}${s.fromCache ? ' (cache)' : ''}`).join(', ')} in ${summary.seconds.toFixed(1)} s`);
-    } else if (listing.release !== release.name) {
-      throw new BeError('E_USAGE', `${be} holds ${listing.release}, not ${release.name}: destroy it or rename it`);
+    } else if (listing.release !== release.name || (listing.arch !== null && listing.arch !== this.settings.arch.target)) {
+      throw new BeError(
+        'E_USAGE',
+        `${be} holds ${listing.release} ${listing.arch ?? ''}, not ${release.name} ${this.settings.arch.target}: destroy it or rename it`,
+      );
     }
     // Mounted for the run and unmounted after it, unless it was mounted already (be install leaves it mounted).
     const mount = await mountForRun(config, be);
@@ -297,13 +312,22 @@ export function judge(outcome: RunOutcome, timeoutMs: number): { verdict: Verdic
 export async function huntAll(run: HuntRun, jobs: number): Promise<HuntReport> {
   const releases = run.releases;
   let next = 0;
+  // The first failure stops the other workers from taking more releases; each finishes (and cleans up) what it runs.
+  let failed = false;
   const worker = async () => {
-    while (next < releases.length) {
+    while (next < releases.length && !failed) {
       run.settings.signal?.throwIfAborted();
-      await run.test(releases[next++]!);
+      try {
+        await run.test(releases[next++]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, releases.length)) }, worker));
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(jobs, releases.length)) }, worker));
+  const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return run.report();
 }
 

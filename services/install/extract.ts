@@ -45,10 +45,26 @@ async function runTar(args: string[], options: ExtractOptions, feed?: (stdin: No
     entries = Math.max(entries, n);
     options.onEntries?.(entries);
   };
-  // GNU tar lists to stdout, bsdtar to stderr; error lines on stderr are kept for the message too.
+  // GNU tar lists to stdout (one name a line).
   countLines(child.stdout, seen);
+  // bsdtar lists to stderr as "x NAME" lines: those count as entries (and are not kept); the rest is
+  // what tar had to say, kept (the first 64 KiB) for the error message.
   const errors: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+  let kept = 0;
+  let listed = 0;
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('x ')) {
+        seen(++listed);
+      } else if (kept < 65_536) {
+        kept += line.length;
+        errors.push(`${line}\n`);
+      }
+    }
+  });
   // A tar that fails early closes its input: its own message says why, not the EPIPE of the feeder.
   let feedError: Error | undefined;
   const feeding = feed && child.stdin ? feed(child.stdin).catch((err: Error) => (feedError = err)) : undefined;
@@ -57,11 +73,7 @@ async function runTar(args: string[], options: ExtractOptions, feed?: (stdin: No
   // Stopped because the caller aborted (SIGINT at the CLI): its reason, not tar's "exit status SIGTERM".
   if (result.exitCode !== 0 && options.signal?.aborted) throw options.signal.reason;
   if (result.exitCode !== 0) {
-    const why =
-      errors
-        .join('')
-        .split('\n')
-        .find((l) => l.trim() && !l.startsWith('x ')) ?? `exit status ${result.exitCode ?? result.signal}`;
+    const why = [...errors, partial].find((l) => l.trim()) ?? `exit status ${result.exitCode ?? result.signal}`;
     throw new BeError('E_EXEC', `tar ${args.join(' ')}: ${why.trim()}`);
   }
   return entries;

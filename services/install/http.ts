@@ -69,24 +69,33 @@ async function once(target: URL, headers: Record<string, string>, signal: AbortS
   });
 }
 
-let agents: { proxy: string; secure: boolean; agent: Agent } | undefined;
+/** One agent per proxy and scheme, kept for the process: several downloads at once (be hunt --jobs) may use different ones. */
+const agents = new Map<string, Promise<Agent>>();
 
-/** The agent for the proxy this URL goes through, or undefined for a direct request; one kept while the proxy stays the same. */
+/**
+ * The agent for the proxy this URL goes through, or undefined for a direct request. A proxy written
+ * without a scheme (`HTTPS_PROXY=proxy:3128`) is http://, as curl takes it; proxy-from-env would
+ * lend it the requested URL's scheme and so try TLS to a plain proxy port.
+ */
 async function proxyAgent(target: URL): Promise<Agent | undefined> {
-  const proxy = getProxyForUrl(target.href);
-  if (proxy === '') return undefined;
+  const found = getProxyForUrl(target.href);
+  if (found === '') return undefined;
+  const proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxyVariableFor(target) ?? found) ? found : `http://${found.replace(/^[a-z]+:\/\//i, '')}`;
   const secure = target.protocol === 'https:';
-  if (agents === undefined || agents.proxy !== proxy || agents.secure !== secure) {
-    agents?.agent.destroy();
-    let agent: Agent;
-    if (secure) {
-      const { HttpsProxyAgent } = await import('https-proxy-agent');
-      agent = new HttpsProxyAgent(proxy, { keepAlive: true });
-    } else {
-      const { HttpProxyAgent } = await import('http-proxy-agent');
-      agent = new HttpProxyAgent(proxy, { keepAlive: true });
-    }
-    agents = { proxy, secure, agent };
+  const key = `${secure ? 'https' : 'http'} ${proxy}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = secure
+      ? import('https-proxy-agent').then(({ HttpsProxyAgent }) => new HttpsProxyAgent(proxy, { keepAlive: true }))
+      : import('http-proxy-agent').then(({ HttpProxyAgent }) => new HttpProxyAgent(proxy, { keepAlive: true }));
+    agents.set(key, agent);
   }
-  return agents.agent;
+  return agent;
+}
+
+/** The proxy variable's own text for this URL's scheme, as proxy-from-env reads it (lower case first). */
+function proxyVariableFor(target: URL): string | undefined {
+  const scheme = target.protocol.replace(':', '');
+  const value = process.env[`${scheme}_proxy`] || process.env[`${scheme.toUpperCase()}_PROXY`] || process.env.all_proxy || process.env.ALL_PROXY;
+  return value || undefined;
 }

@@ -305,6 +305,8 @@ export async function installRelease(config: Config, name: string, request: Inst
       const entries = await step.extract(root, fetched[i]!.files);
       sets.push({ ...fetched[i]!, entries });
     }
+    // A SIGINT that came while the last set finished still undoes the install: the user asked for nothing to be left.
+    request.signal?.throwIfAborted();
     await updateState(config.server.stateDir, (state) => {
       state.installed[name] = { release: request.release.name, arch: request.arch.target, sets: sets.map((s) => s.set), at: new Date().toISOString() };
     });
@@ -312,7 +314,8 @@ export async function installRelease(config: Config, name: string, request: Inst
     if (snapshots) {
       progress.note(`rolling ${be.source} back to @${tag}`);
       await snapshots.rollback(be, tag).catch((rollbackErr: Error) => {
-        throw new BeError('E_EXEC', `${(err as Error).message}; and the rollback to ${be.source}@${tag} failed: ${rollbackErr.message}`);
+        const status = err instanceof BeError ? err.exitStatus : undefined;
+        throw new BeError('E_EXEC', `${(err as Error).message}; and the rollback to ${be.source}@${tag} failed: ${rollbackErr.message}`, status);
       });
     } else if (before) {
       progress.note(`emptying ${root} again`);

@@ -89,10 +89,21 @@ describe.skipIf(peers.skip)('be hunt with the chroot runner', { timeout: 240_000
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(dir);
   });
 
-  it('--jobs 2 gives the same verdicts; the BEs are reused, not installed again; the table names each release', async () => {
-    const result = await run(['hunt', '--releases', five, '-p', mirror, '--runner', 'chroot', '--jobs', '2', '--', ...regressCommand]);
+  it('--jobs 2 on a fresh appliance (BEs created and installed two at a time) gives the same verdicts; the table names each release', async () => {
+    const fresh = installSettings(join(dir, 'jobs2'));
+    const r = await be([...fresh, 'hunt', '--releases', five, '-p', mirror, '--runner', 'chroot', '--jobs', '2', '--', ...regressCommand], {
+      timeout: 200_000,
+    });
+    const result = { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).not.toContain('installing');
+    expect(result.stderr.match(/installing into r13\.\d/g)).toHaveLength(5);
+    const listed = JSON.parse(String((await be([...fresh, 'list', '--json'])).stdout)) as { name: string; release: string | null }[];
+    expect(listed.map((b) => b.release)).toEqual(['13.0-RELEASE', '13.1-RELEASE', '13.2-RELEASE', '13.3-RELEASE', '13.4-RELEASE']);
+    // Reused on the next run: nothing installed again.
+    const again = await be([...fresh, 'hunt', '--releases', five, '-p', mirror, '--runner', 'chroot', '--jobs', '2', '--', ...regressCommand], {
+      timeout: 200_000,
+    });
+    expect(String(again.stderr)).not.toContain('installing');
     const rows = result.stdout.split('\n').filter((l) => /^\s*1[23]\.\d-RELEASE/.test(l));
     expect(rows.map((l) => l.trim().split(/\s+/).slice(0, 2))).toEqual([
       ['13.0-RELEASE', 'good'],
@@ -157,7 +168,7 @@ describe.skipIf(peers.skip)('be hunt with the chroot runner', { timeout: 240_000
     ]);
     expect(slow.code).toBe(1);
     expect(JSON.parse(slow.stdout)).toEqual([{ release: '12.4-RELEASE', verdict: 'error', exitCode: null, seconds: expect.any(Number) }]);
-    expect((await execa('pgrep', ['-f', 'sleep 30'], { reject: false })).stdout).toBe('');
+    expect((await execa('pgrep', ['-f', 'sleep 31'], { reject: false })).stdout).toBe('');
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(dir);
   });
 
@@ -251,6 +262,34 @@ describe.skipIf(peers.skip)('be bisect with the chroot runner', { timeout: 240_0
     expect(steps[1]).toMatch(/^step 2: 13\.3-RELEASE bad/);
     expect(steps.length).toBeLessThanOrEqual(Math.ceil(Math.log2(9)) + 2);
     expect(lines.at(-1)).toBe('first bad release: 13.0-RELEASE; last good: 12.4-RELEASE');
+  });
+
+  it('refuses ends that are not among the releases, or in the wrong order, exit 2, before making a run', async () => {
+    const before = existsSync(join(dir, 'state', 'hunt')) ? readdirSync(join(dir, 'state', 'hunt')).length : 0;
+    for (const [good, bad, expected] of [
+      ['11.4', '13.3', /^be: --good 11\.4-RELEASE: not among the releases/],
+      ['13.3', '12.0', /^be: --good 13\.3-RELEASE must be older than --bad 12\.0-RELEASE$/],
+    ] as const) {
+      const result = await be([
+        ...flags,
+        'bisect',
+        '--releases',
+        nine.join(','),
+        '--good',
+        good,
+        '--bad',
+        bad,
+        '-p',
+        mirror,
+        '--runner',
+        'chroot',
+        '--',
+        'true',
+      ]);
+      expect(result.exitCode).toBe(2);
+      expect(String(result.stderr)).toMatch(expected);
+    }
+    expect(existsSync(join(dir, 'state', 'hunt')) ? readdirSync(join(dir, 'state', 'hunt')).length : 0).toBe(before);
   });
 
   it('without --releases takes what the mirror offers; refuses a good end that tests bad', async () => {

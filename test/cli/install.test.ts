@@ -171,6 +171,8 @@ describe.skipIf(peers.skip)('be install from a local mirror (dir backend)', { ti
     });
     // The progress line comes with tar's first entry, the 384 MiB file: tar is still writing it.
     await waitFor(() => stderr.includes('be: base: extracting'), 'the extraction to start', { timeoutMs: 60_000, intervalMs: 10 });
+    // tar has begun the 384 MiB file (so the rollback has something to undo) and not finished the set.
+    await waitFor(() => existsSync(join(join(dir, 'envs', 'interrupted'), 'a', 'zeros')), 'tar to create a/zeros', { timeoutMs: 30_000, intervalMs: 5 });
     expect(existsSync(join(dir, 'envs', 'interrupted', 'etc', 'rc'))).toBe(false);
     child.kill('SIGINT');
     const result = await child;

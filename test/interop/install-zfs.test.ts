@@ -87,6 +87,8 @@ describe.skipIf(peers.skip)('be install on zfs-fuse', { timeout: 180_000 }, () =
     });
     await waitFor(() => output.includes('be: base: extracting'), 'the extraction to start', { timeoutMs: 60_000, intervalMs: 10 });
     const cutDir = join(mountDir, 'cut');
+    // tar has begun the 384 MiB file (so the rollback has something to undo) and not finished the set.
+    await waitFor(() => existsSync(join(cutDir, 'a', 'zeros')), 'tar to create a/zeros', { timeoutMs: 30_000, intervalMs: 5 });
     expect(existsSync(join(cutDir, 'etc', 'rc'))).toBe(false);
     child.kill('SIGINT');
     const result = await child;

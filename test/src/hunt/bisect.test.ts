@@ -53,7 +53,6 @@ describe('bisect', () => {
     });
     expect(() => new Bisection(nine, nine[4]!, nine[2]!)).toThrow('--good 13.0-RELEASE must be older than --bad 11.4-RELEASE');
     expect(() => new Bisection(nine, '8.4-RELEASE', nine[2]!)).toThrow(/^--good 8\.4-RELEASE: not among the releases/);
-    expect(() => new Bisection(nine, nine[0]!, nine[0]!).next()).toThrow();
   });
 
   it('refuses a verdict for a release it did not ask for', () => {
