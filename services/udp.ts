@@ -15,6 +15,10 @@ export interface BindOptions {
   /** Socket buffer sizes in bytes (best effort: the kernel may cap them). */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /** Named in the message; UDP unless said (the HTTP service's TCP listener shares the message). */
+  protocol?: 'UDP' | 'TCP';
+  /** The unprivileged port the message suggests (default 6969). */
+  examplePort?: number;
   /** SO_REUSEADDR, for services that share a port (DHCP). */
   reuseAddr?: boolean;
   /**
@@ -31,12 +35,12 @@ function literalLookup(address: string, _options: unknown, callback: (err: Error
 /** The one-line reason and fix for a bind errno. */
 export function bindFailureMessage(err: NodeJS.ErrnoException, options: BindOptions): string {
   const where = `${options.address}:${options.port}`;
-  const head = `${options.service}: cannot bind UDP ${where}`;
+  const head = `${options.service}: cannot bind ${options.protocol ?? 'UDP'} ${where}`;
   switch (err.code) {
     case 'EACCES':
     case 'EPERM':
       return options.port < 1024
-        ? `${head}: permission denied (port ${options.port} is privileged): run as root or set ${options.keys.port} to 1024 or higher, e.g. --set ${options.keys.port}=6969`
+        ? `${head}: permission denied (port ${options.port} is privileged): run as root or set ${options.keys.port} to 1024 or higher, e.g. --set ${options.keys.port}=${options.examplePort ?? 6969}`
         : `${head}: permission denied: check the address (${options.keys.address}) and ${options.keys.port}`;
     case 'EADDRINUSE':
       return `${head}: address already in use (another server holds port ${options.port}): stop it or set ${options.keys.port} to a free port`;

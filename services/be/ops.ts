@@ -4,7 +4,7 @@
  */
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { findBe, isBeName, joinPath, type BootEnvironment } from '../../src/be/inventory.js';
+import { findBe, isBeName, isReservedBeName, joinPath, reservedBeNames, type BootEnvironment } from '../../src/be/inventory.js';
 import type { LayoutName } from '../../src/be/layout.js';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
@@ -74,6 +74,8 @@ export class BeOps {
 
   async create(name: string, layout: LayoutName | undefined): Promise<BootEnvironment> {
     this.checkName(name);
+    if (isReservedBeName(name))
+      throw new BeError('E_USAGE', `${name} is reserved (${reservedBeNames.join(', ')}: paths of the HTTP service): choose another name`);
     const envs = await this.backend.list();
     if (findBe(envs, name)) throw new BeError('E_USAGE', `boot environment ${name} already exists (${findBe(envs, name)!.source})`);
     await this.backend.create(name, layout ?? (this.backend.kind === 'zfs' ? 'freebsd' : 'flat'));

@@ -10,14 +10,58 @@
  *
  * Each BE's boot/ is its own DirectorySource, so symlinks cannot lead out of boot/.
  */
+import { mkdir } from 'node:fs/promises';
 import type { Config } from '../../src/config/schema.js';
+import { BeError } from '../../src/errors.js';
 import { TftpError } from '../../src/tftp/errors.js';
+import type { CommandBus } from '../control/bus.js';
+import type { ServiceContext } from '../service.js';
 import { DirectorySource, type Client, type FileSource, type TftpFile } from '../tftp/source.js';
 import { hostAt, hostWithMac, type BootCatalogue, type BootSnapshot } from './catalogue.js';
 
 export interface LeaseLookup {
   /** Who holds a leased address now (the DHCP server's table); null when nobody or no DHCP runs. */
   holderOf(address: string): Promise<{ mac?: string | undefined; host?: string | undefined } | null>;
+}
+
+/** The running DHCP server's lease table, over the command bus (null when no DHCP service runs). */
+export function dhcpLeases(commands: CommandBus): LeaseLookup {
+  return {
+    holderOf: async (ip: string) => (await commands.call('dhcp.holderOf', { ip }).catch(() => null)) as { mac?: string; host?: string } | null,
+  };
+}
+
+/**
+ * The default root tftp.root as a DirectorySource, made first when it lies inside server.stateDir (a
+ * fresh machine); a missing root is one line naming the key.
+ */
+export async function defaultRoot(config: Config): Promise<DirectorySource> {
+  const root = config.tftp.root;
+  try {
+    if (root.startsWith(`${config.server.stateDir}/`)) await mkdir(root, { recursive: true });
+    return await DirectorySource.create(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new BeError('E_CONFIG', `tftp.root ${root}: ${why}: create it or set tftp.root to the directory holding the boot files`);
+  }
+}
+
+/**
+ * What TFTP serves, for any service that serves the same files (TFTP, HTTP): the boot environments of
+ * the shared boot snapshot, the DHCP leases, and the default root. One recipe, so both apply the same rules.
+ */
+export async function bootFileSource(context: ServiceContext): Promise<BootEnvironmentSource> {
+  return new BootEnvironmentSource(() => context.boot.current, dhcpLeases(context.commands), await defaultRoot(context.config));
+}
+
+/** The host a client address belongs to (hosts[].ip, else its DHCP lease), for the boot timeline. */
+export async function hostOfClient(config: Config, leases: LeaseLookup, address: string): Promise<{ host?: string; mac?: string }> {
+  const fixed = hostAt(config, address);
+  if (fixed) return { host: fixed.name, mac: fixed.mac };
+  const holder = await leases.holderOf(address);
+  return { ...(holder?.host ? { host: holder.host } : {}), ...(holder?.mac ? { mac: holder.mac } : {}) };
 }
 
 export class BootEnvironmentSource implements FileSource {

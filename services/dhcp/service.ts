@@ -5,6 +5,7 @@ import type { BootEnvironment } from '../../src/dhcp/policy.js';
 import { BeError } from '../../src/errors.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
+import { defaultHttpBaseUrl } from '../../src/http/route.js';
 import { parseCidr } from '../../src/net.js';
 import { readInterfaces } from '../net/interfaces.js';
 import { inSubnet, servedNetwork, subnetOf, type ServedNetwork, type Subnet } from './network.js';
@@ -106,7 +107,8 @@ export function serverOptions(config: Config, log: Logger, net: ServedNetwork, b
     declineTime: dhcp.declineTime,
     extraOptions: dhcp.options,
     ...bootHosts(boot),
-    policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl },
+    // UEFI HTTP boot: the configured base, else our own HTTP service at the next-server address.
+    policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl ?? defaultHttpBaseUrl(config.http, net.address) },
     leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
     log,
   };
@@ -192,6 +194,11 @@ export const dhcpKind: ServiceKind = {
   name: 'dhcp',
   enabled: (config) => config.dhcp.enabled && config.dhcp.mode !== 'off',
   // hosts[] and be.* are not settings: they reach the running server through the boot snapshot (setHosts).
-  settings: (config) => ({ dhcp: config.dhcp, server: config.server }),
+  // http's address and port make the default dhcp.httpBaseUrl.
+  settings: (config) => ({
+    dhcp: config.dhcp,
+    server: config.server,
+    http: { enabled: config.http.enabled, address: config.http.address, port: config.http.port },
+  }),
   create: (context: ServiceContext) => new DhcpService(context.config, context.log, context),
 };

@@ -26,6 +26,14 @@ export interface TftpFile {
   readonly size: number | undefined;
   /** Fills `target` from the current position; resolves with the bytes read, 0 at the end. */
   read(target: Uint8Array): Promise<number>;
+  /**
+   * Fills `target` from byte `position` without moving the current position; resolves with the bytes
+   * read, 0 at the end. Optional: HTTP answers Range requests from it (services/http/), and serves a
+   * file without it whole. A file on a descriptor reads from the descriptor it opened and checked.
+   */
+  readAt?(target: Uint8Array, position: number): Promise<number>;
+  /** When the content last changed, in ms since the epoch, if known (HTTP Last-Modified). */
+  readonly mtimeMs?: number | undefined;
   /** Releases what the file holds; called exactly once on every exit path. */
   close(): Promise<void>;
 }
@@ -44,6 +52,11 @@ export function bytesFile(bytes: Uint8Array): TftpFile {
       const n = Math.min(target.length, bytes.length - position);
       target.set(bytes.subarray(position, position + n));
       position += n;
+      return n;
+    },
+    async readAt(target, at) {
+      const n = Math.max(0, Math.min(target.length, bytes.length - at));
+      target.set(bytes.subarray(at, at + n));
       return n;
     },
     async close() {},
@@ -91,11 +104,18 @@ export class DescriptorFile implements TftpFile {
     /** Transferable to a worker thread (services/tftp/pool.ts), which then owns it. */
     readonly handle: FileHandle,
     readonly size: number,
+    readonly mtimeMs?: number,
   ) {}
 
   async read(target: Uint8Array): Promise<number> {
     const { bytesRead } = await this.handle.read(target, 0, target.length, this.position);
     this.position += bytesRead;
+    return bytesRead;
+  }
+
+  /** pread(2) on the descriptor DirectorySource checked: never the name again, which could lead elsewhere by now. */
+  async readAt(target: Uint8Array, position: number): Promise<number> {
+    const { bytesRead } = await this.handle.read(target, 0, target.length, position);
     return bytesRead;
   }
 
@@ -192,7 +212,7 @@ export class DirectorySource implements FileSource {
       if (!(await this.descriptorInside(handle, full, opened))) {
         throw new TftpError('E_TFTP_ACCESS', `${path}: changed between check and open`);
       }
-      return new DescriptorFile(handle, opened.size);
+      return new DescriptorFile(handle, opened.size, opened.mtimeMs);
     } catch (err) {
       await handle.close();
       throw err instanceof TftpError ? err : refusal(err, path);

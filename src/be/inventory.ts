@@ -5,6 +5,7 @@
  * a BE mounted for export sits under a directory like /ROOT/head while its `mountpoint` property may
  * say /usr (FREEBSD.md, "Boot environments on ZFS").
  */
+import { reservedSegments } from '../http/route.js';
 import type { CanMount, ZfsRow } from './zfs-list.js';
 
 export interface Dataset {
@@ -118,4 +119,15 @@ export function findBe(envs: readonly BootEnvironment[], name: string): BootEnvi
 /** A BE name: one path component that zfs and file systems both accept. */
 export function isBeName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(name);
+}
+
+/**
+ * Names a new BE may not take: over HTTP `/api/...` and `/metrics` are the appliance's own, and
+ * `/boot/...` names the client's own BE (src/http/route.ts), so a BE called so could not be reached
+ * by its `NAME/boot/...` name. Existing BEs with these names still list, mount and destroy.
+ */
+export const reservedBeNames = [...reservedSegments, 'boot'] as const;
+
+export function isReservedBeName(name: string): boolean {
+  return (reservedBeNames as readonly string[]).includes(name);
 }

@@ -26,6 +26,8 @@ export interface BootEvent {
   host?: string;
   /** The file, the boot file offered, the address: what a person wants to see on the line. */
   detail?: string;
+  /** How a file was fetched (the -fetched steps): TFTP, or HTTP (UEFI HTTP boot, an iPXE script's URLs). */
+  protocol?: 'tftp' | 'http';
 }
 
 export interface Timeline {
@@ -93,8 +95,10 @@ export class Timelines {
   }
 }
 
-/** One line per event, times relative to the first: `+  3.2 s  loader fetched  boot/pxeboot`. */
+/** One line per event, times relative to the first: `+  3.2 s  loader fetched  boot/pxeboot`, and `(HTTP)` after a file fetched over HTTP. */
 export function formatTimeline(timeline: Timeline): string[] {
   const start = timeline.events[0]?.at ?? 0;
-  return timeline.events.map((e) => `+${((e.at - start) / 1000).toFixed(1).padStart(6)} s  ${stepLabels[e.step].padEnd(22)}${e.detail ?? ''}`.trimEnd());
+  return timeline.events.map((e) =>
+    `+${((e.at - start) / 1000).toFixed(1).padStart(6)} s  ${stepLabels[e.step].padEnd(22)}${e.detail ?? ''}${e.protocol === 'http' ? ' (HTTP)' : ''}`.trimEnd(),
+  );
 }

@@ -52,6 +52,7 @@ function unwrap(schema: z.ZodType): Unwrapped {
 
 const formats: Record<NonNullable<z.GlobalMeta['format']>, [string, string]> = {
   ipv4: ['IPv4 address', 'IPv4 addresses'],
+  ip: ['IPv4 or IPv6 address', 'IPv4 or IPv6 addresses'],
   cidr: ['network in CIDR form', 'networks in CIDR form'],
   mac: ['MAC address', 'MAC addresses'],
   range: ['address range', 'address ranges'],

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { isMac, normalizeMac, macFormsHelp } from '../mac.js';
 import { ipv4ToInt, isIPv4, parseCidr } from '../net.js';
 import { encodeValue, optionByName, optionTable } from '../dhcp/options.js';
+import { isIp, isNetwork } from '../http/networks.js';
 
 declare module 'zod' {
   interface GlobalMeta {
@@ -18,7 +19,7 @@ declare module 'zod' {
     /** Example values of the key, each a valid value (test/src/config/docs.test.ts parses them). */
     examples?: unknown[];
     /** What a string holds, for the type the manual shows. */
-    format?: 'ipv4' | 'cidr' | 'mac' | 'range';
+    format?: 'ipv4' | 'ip' | 'cidr' | 'mac' | 'range';
     /** A section whose keys override the same keys of another section (hosts[].bhyve → bhyve). */
     overrides?: string;
   }
@@ -136,6 +137,44 @@ const tftp = z
   })
   .describe('The read-only TFTP server (RFC 1350) for pxeboot, loader.efi, kernels and modules.');
 
+const http = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Serve the boot files over HTTP too, beside TFTP: UEFI HTTP boot, and iPXE scripts that fetch the loader or kernel over HTTP. Off by default, as it opens a TCP port. While it is on and dhcp.httpBaseUrl is null, UEFI HTTP boot clients are sent here.',
+      ),
+    address: z
+      .string()
+      .refine(isIp, { message: 'must be an IPv4 or IPv6 address' })
+      .default('0.0.0.0')
+      .meta({ format: 'ip', description: 'Address to listen on: IPv4, or IPv6 (the IPv6 any-address :: listens on IPv6 and IPv4 alike).' }),
+    port: port.default(8080).describe('TCP port to listen on. The default needs no root; 80 does.'),
+    allow: z
+      .array(
+        z
+          .string()
+          .refine(isNetwork, { message: 'must be an IPv4 or IPv6 network in CIDR form with no host bits set (e.g. 10.99.0.0/24, fd00::/8)' })
+          .meta({ format: 'cidr' }),
+      )
+      .default(['127.0.0.0/8', '::1/128'])
+      .meta({
+        description:
+          'Networks whose clients may see the status page (`/`), the API (`/api/...`) and the metrics (`/metrics`); others get 403. Boot files are open to every client, as over TFTP.',
+        examples: [['127.0.0.0/8', '::1/128', '10.99.0.0/24']],
+      }),
+    token: z
+      .string()
+      .regex(/^\S+$/, 'must be one word without blanks')
+      .nullable()
+      .default(null)
+      .describe('A client outside `allow` may see the page, the API and the metrics when it sends `Authorization: Bearer TOKEN`. null: only `allow`.'),
+  })
+  .describe(
+    'The HTTP server: the files TFTP serves, by the same names and with the same refusals, with Range requests; and, for the networks in `allow`, the status page, API and metrics.',
+  );
+
 const rangeObject = z.strictObject({ start: ipv4, end: ipv4 });
 /**
  * An address range: `{ start, end }`, or the shorthand `START-END` dnsmasq users type, and the only
@@ -226,7 +265,7 @@ const dhcp = z
       .nullable()
       .default(null)
       .describe(
-        "UEFI HTTP boot (option 60 HTTPClient): base URL of the boot environments' files, e.g. http://10.99.0.1/be. null: HTTP boot clients get no answer.",
+        "UEFI HTTP boot (option 60 HTTPClient): base URL of the boot environments' files, e.g. http://10.99.0.1/be; a client gets the base, then its loader's TFTP name (`head/boot/loader.efi`). null: this appliance's HTTP service (`http://SERVER:PORT/`, SERVER the next-server address DHCP hands out) while http.enabled is true; otherwise HTTP boot clients get no answer.",
       ),
     port: port.default(67).describe("The server's UDP port (67). Change it only for tests or a relay that forwards elsewhere."),
     clientPort: port.default(68).describe("The clients' UDP port replies go to (68). Change it only for tests or a relay that forwards elsewhere."),
@@ -495,6 +534,7 @@ export const configSchema = z
     server: server.prefault({}),
     log: log.prefault({}),
     tftp: tftp.prefault({}),
+    http: http.prefault({}),
     dhcp: dhcp.prefault({}),
     hosts: z
       .array(host)

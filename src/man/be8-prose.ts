@@ -19,7 +19,7 @@ Every failure is one line on standard error that names what to fix.`;
 
 /** By command path, as in `be config show`: "config show". */
 export const commands: Record<string, string> = {
-  serve: `Runs every enabled service in one process: \`tftp\`, \`dhcp\`, \`exports\` (when \`nfs.network\` is set), \`guests\` (when a host has boot: bhyve) and \`control\` (the socket \`be status\`, \`be vm\` and \`be bootpxe\` use).
+  serve: `Runs every enabled service in one process: \`tftp\`, \`http\` (when \`http.enabled\` is true: the files TFTP serves, over HTTP, for UEFI HTTP boot and iPXE), \`dhcp\`, \`exports\` (when \`nfs.network\` is set), \`guests\` (when a host has boot: bhyve) and \`control\` (the socket \`be status\`, \`be vm\` and \`be bootpxe\` use).
 It starts all of them or none: if one cannot start (a port it may not bind, a missing directory) it says so in one line and exits 1 without leaving anything half-open.
 
 SIGTERM and SIGINT stop everything and exit 0.
@@ -179,6 +179,7 @@ export const standards: [string, string][] = [
   ['RFC 1123', 'Requirements for Internet Hosts: section 4.2, TFTP (no retransmission on a duplicate ACK)'],
   ['RFC 2347, RFC 2348, RFC 2349', 'TFTP option extension, blksize, timeout and tsize'],
   ['RFC 7440', 'TFTP windowsize'],
+  ['RFC 9110, RFC 9112', 'HTTP semantics (range and conditional requests) and HTTP/1.1'],
   ['RFC 2131, RFC 2132', 'DHCP and its options'],
   ['RFC 1542', 'BOOTP relay agents'],
   ['RFC 3004', 'the user class option'],

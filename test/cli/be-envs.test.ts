@@ -51,6 +51,13 @@ describe('be commands on the dir backend', { timeout: 240_000 }, () => {
       stderr: "error: option '-l, --layout <layout>' argument 'deep' is invalid. expected freebsd (nested datasets) or flat (one dataset)\n",
     });
     expect(await run(['create', '../escape'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^be: "\.\.\/escape" is not a boot environment name/) });
+    // Over HTTP /api/..., /metrics and /boot/... are the appliance's own paths (src/http/route.ts).
+    for (const name of ['api', 'metrics', 'boot'])
+      expect(await run(['create', name])).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `be: ${name} is reserved (api, metrics, boot: paths of the HTTP service): choose another name\n`,
+      });
     expect(await run(['mount', 'nope'])).toEqual({ code: 2, stdout: '', stderr: `be: no boot environment named nope in ${envs} (known: head, stable)\n` });
     const list = JSON.parse(
       (await run(['list', '--json'], ['--set', 'hosts.0.name=vm1', '--set', 'hosts.0.mac=02:00:00:00:00:01', '--set', 'hosts.0.be=head'])).stdout,

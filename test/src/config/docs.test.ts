@@ -27,7 +27,7 @@ describe('the schema documents itself', () => {
 
   it('gives examples that are valid configuration', () => {
     const withExamples = allKeys().filter((key) => key.examples);
-    expect(withExamples.map((key) => key.path)).toEqual(['dhcp.pools', 'dhcp.options', 'hosts']);
+    expect(withExamples.map((key) => key.path)).toEqual(['http.allow', 'dhcp.pools', 'dhcp.options', 'hosts']);
     for (const key of withExamples) {
       for (const example of key.examples!) {
         const nested = key.path
