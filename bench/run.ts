@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const all = ['wol', 'tftp', 'dhcp', 'exports', 'pxe', 'install', 'hunt'];
+const all = ['wol', 'tftp', 'dhcp', 'exports', 'pxe', 'install', 'hunt', 'http'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of wanted) {
