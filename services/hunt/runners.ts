@@ -40,8 +40,6 @@ export function runnerNamed(name: RunnerName | undefined, platform: NodeJS.Platf
 export interface MountedBe {
   /** Where the BE is mounted with its nested datasets: RunRequest.root. */
   root: string;
-  /** Whether mountForRun mounted it (and release will unmount it). */
-  mounted: boolean;
   /** Unmounts what mountForRun mounted; a BE that was mounted before stays mounted. Idempotent. */
   release(): Promise<void>;
 }
@@ -60,7 +58,6 @@ export async function mountForRun(config: Config, name: string): Promise<Mounted
   let done = wasMounted;
   return {
     root,
-    mounted: !wasMounted,
     release: async () => {
       if (done) return;
       done = true;

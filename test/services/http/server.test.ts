@@ -11,8 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
 import { parseNetwork } from '../../../src/http/networks.js';
@@ -24,6 +22,7 @@ import { httpKind } from '../../../services/http/service.js';
 import { createLogger } from '../../../services/log.js';
 import { Supervisor } from '../../../services/supervisor.js';
 import { DirectorySource, type FileSource, type TftpFile } from '../../../services/tftp/source.js';
+import { liveBytes } from '../../lan/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'be-http-'));
 const envs = join(dir, 'envs');
@@ -235,15 +234,8 @@ describe('the HTTP boot server', () => {
   });
 
   it('streams a 64 MiB file to a slow reader while the memory in use stays far below it', async () => {
-    // As in test/services/install/fetch.test.ts: collect twice, then heap + ArrayBuffers is what is alive.
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const live = () => {
-      gc();
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
+    // What is alive, not RSS (test/lan/memory.ts says why).
+    const live = liveBytes;
     const size = 64 * 1024 * 1024;
     const big = join(envs, 'head', 'boot', 'big');
     const block = randomBytes(1024 * 1024);

@@ -10,12 +10,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBeError } from '../../../src/errors.js';
 import { type FetchProgress, fetchVerified, listDirectory, parseContentRange, parseIndexHtml } from '../../../services/install/fetch.js';
 import { freePort, type Nginx, removeTempDir, startNginx, tempDir } from '../../lan/nginx.js';
+import { liveBytes } from '../../lan/memory.js';
 import { needPeers } from '../../lan/peers.js';
 import { waitFor } from '../../lan/wait.js';
 
@@ -415,19 +414,8 @@ describe.skipIf(peers.skip)('fetchVerified and listDirectory from nginx', () => 
   });
 
   it('streams: during a 48 MiB download the memory still in use stays far below the file, and the part fills as bytes come', async () => {
-    // Resident size is the wrong gauge here: V8 grows its young generation and lets dead chunks pile up until
-    // a collection (measured: RSS +26..50 MiB early in the transfer, then flat; for 96 MiB flat from 12 MiB on). What must not grow with
-    // the file is what is still alive, so collect first (gc exposed at run time) and sample heap + ArrayBuffers.
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const live = () => {
-      // Twice: V8 frees dead ArrayBuffers on a background sweeper after a collection, so right after one
-      // gc() up to ~12 MiB of dead chunks can still be counted; the second collection waits for that sweep.
-      gc();
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
+    // What is alive, not RSS (test/lan/memory.ts says why).
+    const live = liveBytes;
     const dest = join(newCache(), 'base.txz');
     // A first, small download loads everything on the path (node:http, the hash, the file stream).
     await fetchVerified(src(), 'kernel.txz', join(newCache(), 'kernel.txz'));
