@@ -24,40 +24,26 @@ export function register(program: Command): void {
     .option('--follow', 'show the boot step by step until the kernel is served (needs be serve running)')
     .option('--timeout <seconds>', 'with --follow: give up after this long', integer(1, 3600), 300)
     .action(async (name: string, options: Options, command: Command) => {
-      const [{ config }, pxe, { BeError }, { loadState }] = await Promise.all([
-        configFrom(command),
-        import('../services/boot/pxe.js'),
-        import('../src/errors.js'),
-        import('../services/be/state.js'),
-      ]);
-      const host = config.hosts.find((h) => h.name === options.host);
-      await pxe.assignHost(config, options.host, name);
-      if (!(await loadState(config.server.stateDir)).pxe.includes(name)) {
-        const shared = await pxe.sharePxe(config, name);
-        if (shared.exportsNotRunning) process.stderr.write(`be: warning: ${shared.exportsNotRunning}\n`);
-        process.stdout.write(`${name} made PXE-bootable (${shared.loaders.join(', ')})\n`);
-      }
-      const live = await pxe.reloadAppliance(config, (line) => process.stderr.write(`be: warning: ${line}\n`));
-      process.stdout.write(`${options.host} boots ${name}${live ? '' : ' (be serve is not running: this takes effect when it starts)'}\n`);
-      if (options.follow && !live) throw new BeError('E_NOT_RUNNING', '--follow needs be serve running: nothing would see the boot');
+      const [{ config }, pxe, { BeError }] = await Promise.all([configFrom(command), import('../services/boot/pxe.js'), import('../src/errors.js')]);
+      const warn = (line: string) => process.stderr.write(`be: warning: ${line}\n`);
       // Steps already recorded belong to an earlier boot; --follow shows only what comes after now.
-      const baseline = options.follow ? await lastEventTime(config, options.host) : 0;
+      let baseline = 0;
+      const result = await pxe.bootPxe(config, options.host, name, async () => {
+        const live = await pxe.reloadAppliance(config, warn);
+        if (options.follow && live) baseline = await lastEventTime(config, options.host);
+        return live;
+      });
+      if (result.shared) {
+        if (result.shared.exportsNotRunning) warn(result.shared.exportsNotRunning);
+        process.stdout.write(`${name} made PXE-bootable (${result.shared.loaders.join(', ')})\n`);
+      }
+      process.stdout.write(`${options.host} boots ${name}${result.live ? '' : ' (be serve is not running: this takes effect when it starts)'}\n`);
+      if (options.follow && !result.live) throw new BeError('E_NOT_RUNNING', '--follow needs be serve running: nothing would see the boot');
 
       if (options.wake) {
-        const [{ encodeMagicPacket }, { parseMac }, { sendMagicPackets }, { reportWakeUps }] = await Promise.all([
-          import('../src/wol/magic.js'),
-          import('../src/mac.js'),
-          import('../services/wol.js'),
-          import('./wol.js'),
-        ]);
-        await sendMagicPackets([encodeMagicPacket(parseMac(host!.mac)!)], {
-          address: config.wol.broadcast,
-          port: config.wol.port,
-          count: config.wol.count,
-          intervalMs: config.wol.interval,
-        });
-        await reportWakeUps(config, [host!]);
-        process.stdout.write(`magic packet for ${host!.name} (${host!.mac}) via ${config.wol.broadcast}:${config.wol.port}\n`);
+        const [{ wakeTargets, wakeLine }, { reportWakeUps }] = await Promise.all([import('../services/wol.js'), import('./wol.js')]);
+        const woken = await wakeTargets(config, [options.host], (targets) => reportWakeUps(config, targets));
+        process.stdout.write(`${wakeLine(woken.targets[0]!, woken)}\n`);
       }
       if (options.follow) await follow(config, options.host, baseline, options.timeout * 1000);
     });

@@ -8,19 +8,20 @@ export function register(program: Command): void {
     .description('run the enabled services (SIGTERM/SIGINT stop, SIGHUP re-reads the configuration)')
     .option('--only <services>', 'run only these services, comma-separated (e.g. tftp,dhcp)')
     .action(async (options: { only?: string }, command: Command) => {
-      const [loaded, { BeError }, { createLogger }, { serviceKinds }, { Supervisor }] = await Promise.all([
+      const [loaded, { BeError }, { createLogger }, { serviceKinds }, { Supervisor }, { registerApplianceCommands }] = await Promise.all([
         configFrom(command),
         import('../src/errors.js'),
         import('../services/log.js'),
         import('../services/registry.js'),
         import('../services/supervisor.js'),
+        import('../services/appliance.js'),
       ]);
       const log = createLogger({ level: loaded.config.log.level });
       const only = options.only
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const supervisor = new Supervisor(serviceKinds, log, only);
+      const supervisor = new Supervisor(serviceKinds, log, only, packageVersion());
       log.info({ config: loaded.file, version: packageVersion() }, 'be serve starting');
 
       // Nothing else may keep the loop alive when no service is enabled; this timer does until stop.
@@ -42,29 +43,8 @@ export function register(program: Command): void {
         await supervisor.reload(next);
       };
       const reload = () => void reloadFrom('SIGHUP').catch(() => {});
-      supervisor.commands.register('appliance.reload', async () => {
-        await reloadFrom('reload requested');
-        return { services: supervisor.names, stale: supervisor.boot.stale };
-      });
       process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
-      const startedAt = new Date().toISOString();
-      supervisor.commands.register('status', () => ({
-        pid: process.pid,
-        version: packageVersion(),
-        config: loaded.file,
-        startedAt,
-        services: supervisor.names,
-        commands: supervisor.commands.methods,
-      }));
-      supervisor.commands.register('timeline.get', (params) =>
-        typeof params.host === 'string' ? (supervisor.timelines.get(params.host) ?? null) : supervisor.timelines.all(),
-      );
-      // Steps seen by other processes: `be wol` and `be bootpxe --wake` report the wake-up here.
-      supervisor.commands.register('timeline.record', (params) => {
-        if (params.step !== 'wol' || typeof params.mac !== 'string') throw new BeError('E_USAGE', 'timeline.record takes {step: "wol", mac}');
-        supervisor.timelines.record({ step: 'wol', mac: params.mac, at: Date.now(), ...(typeof params.detail === 'string' ? { detail: params.detail } : {}) });
-        return null;
-      });
+      registerApplianceCommands(supervisor, { configFile: loaded.file, version: packageVersion(), reload: () => reloadFrom('reload requested') });
       try {
         await supervisor.start(loaded.config);
         const failure = await supervisor.done;

@@ -1,16 +1,8 @@
 /** `be status [HOST] [--json]`: the running appliance, or one machine's network boot step by step. */
 import type { Command } from 'commander';
+import type { ApplianceStatus } from '../services/appliance.js';
 import type { Timeline } from '../src/boot/timeline.js';
 import { configFrom } from './common.js';
-
-export interface ApplianceStatus {
-  pid: number;
-  version: string;
-  config: string;
-  startedAt: string;
-  services: string[];
-  commands: string[];
-}
 
 export function register(program: Command): void {
   program

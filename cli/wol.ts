@@ -44,15 +44,12 @@ export function register(program: Command): void {
     .option('-i, --interval <ms>', 'milliseconds between repeats (wol.interval)', integer(0, 60_000))
     .option('--password <secureon>', 'SecureOn password: 4 bytes as a.b.c.d or 6 bytes as a MAC')
     .action(async (targets: string[], options: WolOptions, command: Command) => {
-      const [{ config }, { BeError }, { encodeMagicPacket, parseSecureOnPassword }, { resolveWakeTarget }, { parseMac }, { sendMagicPackets }] =
-        await Promise.all([
-          configFrom(command),
-          import('../src/errors.js'),
-          import('../src/wol/magic.js'),
-          import('../src/wol/targets.js'),
-          import('../src/mac.js'),
-          import('../services/wol.js'),
-        ]);
+      const [{ config }, { BeError }, { parseSecureOnPassword }, { wakeTargets, wakeLine }] = await Promise.all([
+        configFrom(command),
+        import('../src/errors.js'),
+        import('../src/wol/magic.js'),
+        import('../services/wol.js'),
+      ]);
       let password: Uint8Array | undefined;
       if (options.password !== undefined) {
         password = parseSecureOnPassword(options.password);
@@ -63,19 +60,13 @@ export function register(program: Command): void {
           );
         }
       }
-      const resolved = targets.map((target) => resolveWakeTarget(target, config.hosts));
-      const packets = resolved.map((t) => encodeMagicPacket(parseMac(t.mac)!, password));
-      const destination = options.broadcast ?? config.wol.broadcast;
-      const port = options.port ?? config.wol.port;
-      await sendMagicPackets(packets, {
-        address: destination,
-        port,
-        count: options.count ?? config.wol.count,
-        intervalMs: options.interval ?? config.wol.interval,
+      const result = await wakeTargets(config, targets, (woken) => reportWakeUps(config, woken), {
+        ...(options.broadcast !== undefined ? { address: options.broadcast } : {}),
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.count !== undefined ? { count: options.count } : {}),
+        ...(options.interval !== undefined ? { intervalMs: options.interval } : {}),
+        ...(password ? { password } : {}),
       });
-      for (const t of resolved) {
-        process.stdout.write(`magic packet for ${t.host ? `${t.host} (${t.mac})` : t.mac} via ${destination}:${port}\n`);
-      }
-      await reportWakeUps(config, resolved);
+      for (const target of result.targets) process.stdout.write(`${wakeLine(target, result)}\n`);
     });
 }

@@ -9,6 +9,9 @@ import type { BootEvent } from '../src/boot/timeline.js';
 import type { BootKeeper } from './boot/catalogue.js';
 import type { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
+import type { ApplianceMetrics } from './metrics.js';
+import type { ApplianceEventMap } from './supervisor.js';
+import type { EventEmitter } from 'node:events';
 
 export interface Service {
   readonly name: string;
@@ -38,6 +41,10 @@ export interface ServiceContext {
   bootEvent(event: Omit<BootEvent, 'at'>): void;
   /** The hosts' assignments with the boot environments read for them, one snapshot for DHCP and TFTP alike. */
   boot: BootKeeper;
+  /** Counters and gauges for /metrics (services/metrics.ts). */
+  metrics: ApplianceMetrics;
+  /** Boot steps and reloads as they happen (the status page's event stream). */
+  events: EventEmitter<ApplianceEventMap>;
 }
 
 /** How the supervisor learns about a kind of service. */

@@ -3,13 +3,15 @@
  * the first failure or when asked, and on reload restarts only the services whose settings changed,
  * so sockets whose configuration did not change are never dropped.
  */
+import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../src/config/schema.js';
 import { BeError } from '../src/errors.js';
-import { Timelines } from '../src/boot/timeline.js';
+import { Timelines, type BootEvent, type Timeline } from '../src/boot/timeline.js';
 import { BootKeeper } from './boot/catalogue.js';
 import { CommandBus } from './control/bus.js';
 import type { Logger } from './log.js';
+import { ApplianceMetrics } from './metrics.js';
 import type { Service, ServiceKind } from './service.js';
 
 interface Running {
@@ -22,12 +24,23 @@ interface Running {
 /** How often the boot environments are read again, for mounts made by other tools (be mount asks at once). */
 const bootRefreshMs = 10_000;
 
+/** What the appliance tells whoever watches it live (the status page's event stream). */
+export interface ApplianceEventMap {
+  /** A step of a machine's network boot, and that machine's timeline with it. */
+  boot: [{ event: BootEvent; timeline: Timeline }];
+  /** The configuration was reloaded (hosts, assignments may differ). */
+  reload: [];
+}
+
 export class Supervisor {
   private readonly running = new Map<string, Running>();
   /** Shared by every service: the commands the appliance answers. */
   readonly commands = new CommandBus();
   /** Shared by every service: what each machine's network boot has done so far. */
   readonly timelines = new Timelines((mac) => this.current?.hosts.find((h) => h.mac === mac)?.name);
+  /** Shared by every service: the appliance's Prometheus metrics. */
+  readonly metrics: ApplianceMetrics;
+  readonly events = new EventEmitter<ApplianceEventMap>();
   private current: Config | undefined;
   private keeper: BootKeeper | undefined;
   private stopping: Promise<void> | undefined;
@@ -39,7 +52,10 @@ export class Supervisor {
     private readonly kinds: readonly ServiceKind[],
     private readonly log: Logger,
     private readonly only?: readonly string[],
+    version = '0.0.0',
   ) {
+    this.metrics = new ApplianceMetrics(this.commands, version);
+    this.events.setMaxListeners(0); // one per open status page
     const known = kinds.map((k) => k.name);
     const unknown = only?.find((name) => !known.includes(name));
     if (unknown !== undefined) {
@@ -49,6 +65,22 @@ export class Supervisor {
 
   private wanted(config: Config): ServiceKind[] {
     return this.kinds.filter((kind) => (this.only === undefined || this.only.includes(kind.name)) && kind.enabled(config));
+  }
+
+  /** The configuration running now (hosts with their assignments); there from start() on. */
+  get config(): Config {
+    if (!this.current) throw new Error('supervisor not started');
+    return this.current;
+  }
+
+  /** Records a step of a network boot: the timeline, the step-duration histogram, the live event. */
+  recordBoot(event: BootEvent): Timeline | undefined {
+    const timeline = this.timelines.record(event);
+    if (!timeline) return undefined;
+    const previous = timeline.events.at(-2);
+    if (previous) this.metrics.bootStep(event.step, Math.max(0, event.at - previous.at) / 1000);
+    this.events.emit('boot', { event: timeline.events.at(-1)!, timeline });
+    return timeline;
   }
 
   /** The names of the services running now, in start order. */
@@ -141,6 +173,7 @@ export class Supervisor {
       }
     }
     this.log.info({ running: this.names }, 'configuration reloaded');
+    this.events.emit('reload');
   }
 
   private unregisterRefresh: (() => void) | undefined;
@@ -164,8 +197,10 @@ export class Supervisor {
       log,
       fail: (err) => this.fail(err),
       commands: this.commands,
-      bootEvent: (event) => this.timelines.record({ ...event, at: Date.now() }),
+      bootEvent: (event) => void this.recordBoot({ ...event, at: Date.now() }),
       boot: this.boot,
+      metrics: this.metrics,
+      events: this.events,
     });
     await service.start();
     this.running.set(kind.name, { kind, service, settings: kind.settings(config), config });

@@ -20,6 +20,8 @@ export interface BeListing {
   name: string;
   source: string;
   shared: boolean;
+  /** Made PXE-bootable (be sharepxe): its boot/ is served over TFTP and HTTP. */
+  pxe: boolean;
   hosts: string[];
   /** Where the BE itself is mounted now, or null. */
   mountedAt: string | null;
@@ -64,6 +66,7 @@ export class BeOps {
       name: be.name,
       source: be.source,
       shared: state.shared.includes(be.name),
+      pxe: state.pxe.includes(be.name),
       hosts: this.hostsOf(be.name),
       mountedAt: be.datasets[0]!.path,
       release: state.installed[be.name]?.release ?? null,

@@ -9,7 +9,7 @@ import { requireHost } from '../../src/boot/assignments.js';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
 import { BeOps } from '../be/ops.js';
-import { updateState } from '../be/state.js';
+import { loadState, updateState } from '../be/state.js';
 import { callAppliance } from '../control/client.js';
 import { controlSocketPath } from '../control/server.js';
 
@@ -53,6 +53,27 @@ export async function assignHost(config: Config, hostName: string, be: string): 
   await updateState(config.server.stateDir, (state) => {
     state.assignments[hostName] = be;
   });
+}
+
+export interface BootPxeResult {
+  host: string;
+  be: string;
+  /** Set when the BE was not PXE-bootable yet and was made so (be sharepxe's work). */
+  shared?: SharePxeResult;
+  /** Whether a running appliance took the assignment now. */
+  live: boolean;
+}
+
+/**
+ * `be bootpxe NAME --host H` and POST /api/hosts/H/assign: the host boots the BE from now on. The BE
+ * is made PXE-bootable first when it is not (mounted, shared), so an unknown host or a BE that cannot
+ * be shared changes nothing; then the assignment is recorded and `reload` tells the appliance.
+ */
+export async function bootPxe(config: Config, hostName: string, be: string, reload: () => Promise<boolean>): Promise<BootPxeResult> {
+  requireHost(config, hostName);
+  const shared = (await loadState(config.server.stateDir)).pxe.includes(be) ? undefined : await sharePxe(config, be);
+  await assignHost(config, hostName, be);
+  return { host: hostName, be, ...(shared ? { shared } : {}), live: await reload() };
 }
 
 /** A warning for when the appliance took a new assignment but could not read the boot environments for it. */

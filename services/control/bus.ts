@@ -19,6 +19,10 @@ export class CommandBus {
     };
   }
 
+  has(method: string): boolean {
+    return this.handlers.has(method);
+  }
+
   get methods(): string[] {
     return [...this.handlers.keys()].sort();
   }

@@ -32,6 +32,8 @@ export interface ReplyOptions {
 
 export class Replies {
   private readonly serverIdOption: Uint8Array;
+  /** The message type of the reply sent to each request (for the packets-by-outcome counter). */
+  readonly answered = new WeakMap<DhcpPacket, number>();
 
   constructor(
     private readonly options: ReplyOptions,
@@ -146,6 +148,8 @@ export class Replies {
       return;
     }
     this.stats.replies++;
+    const type = getRaw(reply, 53);
+    if (type?.length === 1) this.answered.set(request, type[0]!);
     this.outbox.push({ bytes, port, address, socket });
     this.outboxFlush ??= setImmediate(this.flushOutbox);
   }

@@ -10,11 +10,13 @@ import type { RemoteInfo } from 'node:dgram';
 import { requestInfo, type RequestInfo } from '../../src/dhcp/info.js';
 import { LeaseTable } from '../../src/dhcp/leases.js';
 import { bytesToHex, encodeValue, optionByName, OptionValueError } from '../../src/dhcp/options.js';
-import { BOOTREQUEST, DhcpDecodeError, type DhcpOption, type DhcpPacket, decodePacket, describePacket } from '../../src/dhcp/packet.js';
+import { BOOTREQUEST, DhcpDecodeError, type DhcpOption, type DhcpPacket, decodePacket, describePacket, messageTypeName } from '../../src/dhcp/packet.js';
+import { tableRows, type LeaseRow } from '../../src/dhcp/report.js';
 import { decideBoot, type BootEnvironment, type PolicySettings } from '../../src/dhcp/policy.js';
 import { BeError } from '../../src/errors.js';
 import { ipv4ToInt } from '../../src/net.js';
 import type { Logger } from '../log.js';
+import type { PoolReport } from '../metrics.js';
 import { bindUdp } from '../udp.js';
 import { AuthoritativeHandler } from './authoritative.js';
 import type { BootAck, DhcpHost, HandlerContext, Pool, PoolSpec, RequestHandler, RequestLog, ServerStats } from './handler.js';
@@ -61,6 +63,11 @@ export interface DhcpServerOptions {
   leaseFile: string | null;
   /** Called for every ACK that carries boot information. */
   onBootAck?: (ack: BootAck) => void;
+  /**
+   * Called once per datagram received: its message type (discover, request, ...; malformed, bootp)
+   * and its outcome (offer, ack, nak: the reply sent; ignored: none was due; dropped: unusable or failed).
+   */
+  onPacket?: (type: string, outcome: string) => void;
   log: Logger;
   now?: () => number;
 }
@@ -205,6 +212,22 @@ export class DhcpServer {
     return undefined;
   }
 
+  /** Every pool's leases and quarantined addresses (/api/leases). */
+  leaseRows(): (LeaseRow & { pool: string })[] {
+    const now = this.now();
+    return this.pools.flatMap((p) => tableRows(p.table, now).map((row) => ({ ...row, pool: `${p.subnet.network}/${p.subnet.prefix}` })));
+  }
+
+  /** Each pool: its range, free addresses and leases by state (/metrics, /api/leases). */
+  poolReports(): PoolReport[] {
+    const now = this.now();
+    return this.pools.map((p) => {
+      const leases: PoolReport['leases'] = { bound: 0, expired: 0, released: 0, declined: 0 };
+      for (const row of tableRows(p.table, now)) leases[row.state]++;
+      return { pool: `${p.subnet.network}/${p.subnet.prefix}`, range: p.range, size: p.table.size, free: p.table.freeAddresses(now), leases };
+    });
+  }
+
   /** The pool whose network holds an address (journal replay), else the local one. */
   private poolOfIp(ip: string): Pool {
     return this.pools.find((p) => inSubnet(ip, p.subnet)) ?? this.pools[0]!;
@@ -312,35 +335,46 @@ export class DhcpServer {
   private onDatagram(msg: Buffer, rinfo: RemoteInfo, viaProxyPort: boolean): void {
     this.stats.received++;
     const from = `${rinfo.address}:${rinfo.port}`;
+    const count = this.options.onPacket ?? (() => {});
     let packet: DhcpPacket;
     let info: RequestInfo;
     try {
       packet = decodePacket(msg);
       if (packet.op !== BOOTREQUEST) {
         this.drop(from, 'not a BOOTREQUEST');
+        count('bootreply', 'dropped');
         return;
       }
       info = requestInfo(packet);
     } catch (err) {
+      this.stats.dropped++;
+      count('malformed', 'dropped');
       if (err instanceof DhcpDecodeError || err instanceof OptionValueError) {
-        this.stats.dropped++;
         this.options.log.debug({ from, err: err.message, hex: bytesToHex(msg) }, 'malformed DHCP datagram dropped');
         return;
       }
-      this.stats.dropped++;
       this.options.log.error({ from, err: (err as Error).message }, 'DHCP datagram handling failed');
       return;
     }
     if (info.messageType === undefined) {
       this.drop(from, 'BOOTP request (no option 53): not served');
+      count('bootp', 'ignored');
       return;
     }
+    const type = messageTypeName(info.messageType).toLowerCase();
     const log = lazyChild(this.options.log, () => ({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` }));
     if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
-    this.handler.handle(packet, info, log, rinfo, viaProxyPort).catch((err: unknown) => {
-      this.stats.dropped++;
-      log.error({ from, err: (err as Error).message }, 'DHCP request failed');
-    });
+    this.handler.handle(packet, info, log, rinfo, viaProxyPort).then(
+      () => {
+        const reply = this.replies.answered.get(packet);
+        count(type, reply === undefined ? 'ignored' : messageTypeName(reply).toLowerCase());
+      },
+      (err: unknown) => {
+        this.stats.dropped++;
+        count(type, 'dropped');
+        log.error({ from, err: (err as Error).message }, 'DHCP request failed');
+      },
+    );
   }
 
   private drop(from: string, why: string): void {

@@ -146,7 +146,8 @@ class DhcpService implements Service {
     const net = await networkToServe(this.config, this.log);
     const options = serverOptions(this.config, this.log, net, this.context.boot.current);
     this.subnets = [options.subnet, ...(options.relayPools ?? []).map((p) => p.subnet)];
-    const server = new DhcpServer({ ...options, onBootAck: (ack) => this.reportBoot(ack) });
+    const metrics = this.context.metrics;
+    const server = new DhcpServer({ ...options, onBootAck: (ack) => this.reportBoot(ack), onPacket: (type, outcome) => metrics.dhcpPacket(type, outcome) });
     await server.start();
     this.server = server;
     // Assignments, hosts and where BEs are mounted reach the running server without a new socket.
@@ -156,6 +157,8 @@ class DhcpService implements Service {
         server.setHosts(hosts, defaultEnv);
       }),
       this.context.commands.register('dhcp.holderOf', (params) => (typeof params.ip === 'string' ? (server.holderOf(params.ip) ?? null) : null)),
+      this.context.commands.register('dhcp.leases', () => server.leaseRows()),
+      this.context.commands.register('dhcp.pools', () => server.poolReports()),
     );
   }
 

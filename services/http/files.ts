@@ -22,6 +22,8 @@ export interface SendResult {
   complete: boolean;
   /** Why not, when not: the client went away, or the file ended early or failed to read. */
   reason?: string;
+  /** Whose doing that was, when not complete. */
+  fault?: 'client' | 'file';
 }
 
 /**
@@ -53,9 +55,16 @@ function watch(res: ServerResponse): { gone: () => boolean; drained: () => Promi
 /**
  * Writes bytes start..end (inclusive; end undefined: to the end of a file of unknown length) and ends
  * the response. A file that yields fewer bytes than the headers promised destroys the connection, so
- * the client sees a short body instead of waiting for bytes that will never come.
+ * the client sees a short body instead of waiting for bytes that will never come. `progress.bytes`
+ * follows the bytes written so far (the transfers on the status page).
  */
-export async function sendFile(file: TftpFile, res: ServerResponse, start: number, end: number | undefined): Promise<SendResult> {
+export async function sendFile(
+  file: TftpFile,
+  res: ServerResponse,
+  start: number,
+  end: number | undefined,
+  progress: { bytes: number } = { bytes: 0 },
+): Promise<SendResult> {
   const stop = end === undefined ? Number.POSITIVE_INFINITY : end + 1;
   const readAt = file.readAt?.bind(file);
   if (start !== 0 && !readAt) throw new RangeError('a range of a file without positional reads');
@@ -88,6 +97,7 @@ export async function sendFile(file: TftpFile, res: ServerResponse, start: numbe
       if (connection.gone()) break;
       const more = res.write(chunk, () => spare.push(buffer));
       bytes += chunk.length;
+      progress.bytes = bytes;
       if (!more) await connection.drained();
       if (connection.gone()) break;
     }
@@ -98,14 +108,14 @@ export async function sendFile(file: TftpFile, res: ServerResponse, start: numbe
   }
   if (reason !== undefined) {
     res.destroy();
-    return { bytes, complete: false, reason };
+    return { bytes, complete: false, reason, fault: 'file' };
   }
-  if (connection.gone()) return { bytes, complete: false, reason: 'the connection closed' };
+  if (connection.gone()) return { bytes, complete: false, reason: 'the connection closed', fault: 'client' };
   res.end();
   try {
     await finished(res);
     return { bytes, complete: true };
   } catch {
-    return { bytes, complete: false, reason: 'the client closed the connection' };
+    return { bytes, complete: false, reason: 'the client closed the connection', fault: 'client' };
   }
 }

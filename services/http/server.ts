@@ -15,6 +15,7 @@ import { isTftpError, TftpError, wireError } from '../../src/tftp/errors.js';
 import type { Logger } from '../log.js';
 import type { Client, FileSource, TftpFile } from '../tftp/source.js';
 import { bindFailureMessage } from '../udp.js';
+import type { TransferRow } from '../metrics.js';
 import { sendFile } from './files.js';
 
 export interface HttpServerOptions {
@@ -30,6 +31,28 @@ export interface HttpServerOptions {
   onComplete?: (path: string, client: Client) => void;
   /** A connection idle this long (no request, or a client that stopped reading) is closed. */
   idleTimeoutMs?: number;
+  /** A download ended (complete, or not): the metrics' transfers by outcome and bytes sent. */
+  onEnded?: (outcome: 'complete' | 'client-error' | 'error' | 'refused', bytes: number) => void;
+  /** The page, the API and the metrics (services/http/api.ts); absent: they answer 404 (tests of the boot files alone). */
+  window?: OperatorWindow;
+}
+
+/** Who asks for the page, the API or the metrics, as the server judged them. */
+export interface Visitor {
+  client: Client;
+  /** In http.allow, or showing http.token. */
+  admitted: boolean;
+  /** Showed http.token (an Authorization: Bearer header that matches). */
+  tokenShown: boolean;
+  /** Whether http.token is set at all. */
+  tokenSet: boolean;
+}
+
+/** What answers `/`, `/api/...` and `/metrics`. */
+export interface OperatorWindow {
+  handle(req: IncomingMessage, res: ServerResponse, area: Area, segments: readonly string[], visitor: Visitor): Promise<void>;
+  /** Ends what it holds open (event streams) so the server can close. */
+  close(): void;
 }
 
 /** One download or refusal, for tests and benchmarks (the log line carries the same). */
@@ -51,6 +74,8 @@ export class HttpBootServer {
   private closing: Promise<void> | undefined;
   private boundPort = 0;
   private readonly tokenDigest: Buffer | undefined;
+  /** Downloads under way, for the status page. */
+  private readonly downloads = new Set<{ path: string; client: Client; size?: number; startedAt: number; progress: { bytes: number } }>();
   onExchange?: (exchange: HttpExchange) => void;
 
   constructor(private readonly options: HttpServerOptions) {
@@ -123,6 +148,7 @@ export class HttpBootServer {
       this.server = undefined;
       if (!server) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      this.options.window?.close();
       for (const socket of this.sockets) socket.destroy();
       await Promise.all([closed, ...this.pending]);
     })();
@@ -134,12 +160,24 @@ export class HttpBootServer {
   }
 
   /** The page, the API and the metrics: a client in http.allow, or one that shows http.token. */
-  private admitted(req: IncomingMessage, client: Client): boolean {
-    if (inNetworks(client.address, this.options.allow)) return true;
+  private visitor(req: IncomingMessage, client: Client): Visitor {
     const header = req.headers.authorization;
     const match = header === undefined || this.tokenDigest === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     // Digests of equal length, compared in constant time: the comparison says nothing about the token.
-    return match !== null && timingSafeEqual(digest(match[1]!), this.tokenDigest!);
+    const tokenShown = match !== null && timingSafeEqual(digest(match[1]!), this.tokenDigest!);
+    return { client, admitted: tokenShown || inNetworks(client.address, this.options.allow), tokenShown, tokenSet: this.tokenDigest !== undefined };
+  }
+
+  /** The downloads under way, with their progress (the status page, /api/transfers). */
+  transfers(): TransferRow[] {
+    return [...this.downloads].map((d) => ({
+      protocol: 'http',
+      file: d.path,
+      client: `${d.client.address}:${d.client.port}`,
+      bytes: d.progress.bytes,
+      ...(d.size !== undefined ? { size: d.size } : {}),
+      startedAt: new Date(d.startedAt).toISOString(),
+    }));
   }
 
   private plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -161,6 +199,7 @@ export class HttpBootServer {
   private refuse(req: IncomingMessage, client: Client, status: number, code: string, reason: string): void {
     this.options.log.warn({ client: `${client.address}:${client.port}`, target: req.url, status, code, reason }, 'request refused');
     this.report(req, client, status);
+    if (code !== 'E_HTTP_FORBIDDEN') this.options.onEnded?.('refused', 0);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -172,7 +211,7 @@ export class HttpBootServer {
       return;
     }
     if (route.kind === 'reserved') {
-      this.reserved(req, res, client, route.area);
+      await this.reserved(req, res, client, route.area, route.segments);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -197,15 +236,25 @@ export class HttpBootServer {
     }
   }
 
-  /** Not built yet: but already only for http.allow (or the token), so nothing later opens them wider. */
-  private reserved(req: IncomingMessage, res: ServerResponse, client: Client, area: Area): void {
-    if (!this.admitted(req, client)) {
+  /**
+   * The page, the API and the metrics. Reads are for http.allow or the token; the window itself asks
+   * for the token for actions, which are refused to everyone without it.
+   */
+  private async reserved(req: IncomingMessage, res: ServerResponse, client: Client, area: Area, segments: readonly string[]): Promise<void> {
+    const visitor = this.visitor(req, client);
+    const action = req.method === 'POST' && area === 'api';
+    if (!visitor.admitted && !action) {
       this.refuse(req, client, 403, 'E_HTTP_FORBIDDEN', `${area}: ${client.address} is not in http.allow and shows no http.token`);
       this.json(res, 403, { code: 'E_HTTP_FORBIDDEN', message: 'not allowed from this address (http.allow)' });
       return;
     }
-    this.report(req, client, 404);
-    this.json(res, 404, { code: 'E_NOT_YET', message: `the ${area === 'page' ? 'status page' : area === 'api' ? 'API' : 'metrics'} is not built yet` });
+    if (!this.options.window) {
+      this.report(req, client, 404);
+      this.json(res, 404, { code: 'E_HTTP_NOT_FOUND', message: `no ${area} on this server` });
+      return;
+    }
+    await this.options.window.handle(req, res, area, segments, visitor);
+    this.report(req, client, res.statusCode);
   }
 
   private async serveFile(req: IncomingMessage, res: ServerResponse, client: Client, path: string, file: TftpFile): Promise<void> {
@@ -237,7 +286,10 @@ export class HttpBootServer {
       this.report(req, client, plan.status);
       return;
     }
-    const result = await sendFile(file, res, plan.start, plan.end);
+    const download = { path, client, startedAt: Date.now(), progress: { bytes: 0 }, ...(plan.end !== undefined ? { size: plan.end + 1 - plan.start } : {}) };
+    this.downloads.add(download);
+    const result = await sendFile(file, res, plan.start, plan.end, download.progress).finally(() => this.downloads.delete(download));
+    this.options.onEnded?.(result.complete ? 'complete' : result.fault === 'file' ? 'error' : 'client-error', result.bytes);
     const fields = {
       file: path,
       client: `${client.address}:${client.port}`,

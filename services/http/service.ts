@@ -10,11 +10,13 @@ import type { Config } from '../../src/config/schema.js';
 import { parseNetwork } from '../../src/http/networks.js';
 import { bootFileSource, dhcpLeases, hostOfClient } from '../boot/tftp-source.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
+import { Window } from './api.js';
 import { HttpBootServer } from './server.js';
 
 class HttpService implements Service {
   readonly name = 'http';
   private server: HttpBootServer | undefined;
+  private unregister: (() => void) | undefined;
 
   constructor(private readonly context: ServiceContext) {}
 
@@ -28,6 +30,8 @@ class HttpService implements Service {
       allow: config.http.allow.map(parseNetwork),
       token: config.http.token,
       log: this.context.log,
+      window: new Window({ commands: this.context.commands, metrics: this.context.metrics, events: this.context.events, log: this.context.log }),
+      onEnded: (outcome, bytes) => this.context.metrics.transferEnded('http', outcome, bytes),
       onComplete: (path, client) => {
         const step = classifyDownload(path);
         if (!step) return;
@@ -40,9 +44,12 @@ class HttpService implements Service {
     });
     await server.start();
     this.server = server;
+    this.unregister = this.context.commands.register('http.transfers', () => server.transfers());
   }
 
   async close(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
     const server = this.server;
     this.server = undefined;
     await server?.close();

@@ -6,7 +6,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import type { Config } from '../../src/config/schema.js';
 import { BeError } from '../../src/errors.js';
-import { buildExports, exportEntriesFor, type ExportsFormat } from '../../src/nfs/exports.js';
+import { buildExports, exportEntriesFor, type ExportEntry, type ExportsFormat } from '../../src/nfs/exports.js';
 import { processExists, run } from '../os.js';
 import type { BeBackend } from '../be/backend.js';
 import { readIfExists, writeAtomic } from '../atomic.js';
@@ -23,6 +23,8 @@ export interface ExportsOutcome {
   notRunning?: string;
   /** Shared BEs or datasets that could not be exported (not mounted, gone). */
   problems: string[];
+  /** The paths the text exports. */
+  entries: ExportEntry[];
 }
 
 /** The exports text for the current inventory and state. */
@@ -30,7 +32,7 @@ export async function renderExports(
   config: Config,
   backend: BeBackend,
   options: { format?: ExportsFormat; force?: boolean; signal?: AbortSignal; shared?: readonly string[] } = {},
-): Promise<{ text: string; problems: string[] }> {
+): Promise<{ text: string; problems: string[]; entries: ExportEntry[] }> {
   const shared = options.shared ?? (await loadState(config.server.stateDir)).shared;
   const envs = await backend.list(options.signal);
   const { entries, problems } = exportEntriesFor(envs, shared);
@@ -40,7 +42,7 @@ export async function renderExports(
     maproot: config.nfs.maproot,
     allowWorldRoot: config.nfs.allowWorldRoot || options.force === true,
   });
-  return { text, problems };
+  return { text, problems, entries };
 }
 
 /** What reloadNfs found: the server re-read the file, or none runs (the reason, for the warning). */
@@ -83,10 +85,10 @@ export async function applyExports(
   backend: BeBackend,
   options: { force?: boolean; signal?: AbortSignal; shared?: readonly string[] } = {},
 ): Promise<ExportsOutcome> {
-  const { text, problems } = await renderExports(config, backend, options);
+  const { text, problems, entries } = await renderExports(config, backend, options);
   const file = config.nfs.exportsFile;
   const before = await readIfExists(file);
-  if (before === text) return { text, written: false, reloaded: false, problems };
+  if (before === text) return { text, written: false, reloaded: false, problems, entries };
   await writeAtomic(file, text);
   let reload: ReloadResult;
   try {
@@ -97,6 +99,6 @@ export async function applyExports(
     else await writeAtomic(file, before);
     throw new BeError('E_EXEC', `${(err as Error).message} (${file} was left as it was)`, undefined, { cause: err });
   }
-  if (!reload.reloaded) return { text, written: true, reloaded: false, problems, notRunning: notRunningNotice(file, reload.why) };
-  return { text, written: true, reloaded: true, problems };
+  if (!reload.reloaded) return { text, written: true, reloaded: false, problems, entries, notRunning: notRunningNotice(file, reload.why) };
+  return { text, written: true, reloaded: true, problems, entries };
 }

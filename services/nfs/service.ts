@@ -5,6 +5,8 @@
  * A failed round is logged and retried next time; it never stops the appliance.
  */
 import type { Config } from '../../src/config/schema.js';
+import type { ExportEntry } from '../../src/nfs/exports.js';
+import type { CommandBus } from '../control/bus.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { openBackend } from '../be/backend.js';
@@ -16,13 +18,18 @@ export class ExportsReconciler implements Service {
   private running: Promise<void> | undefined;
   private abort = new AbortController();
   private closed = false;
+  /** What the last successful round exported (exports.list: /metrics). */
+  private exported: ExportEntry[] = [];
+  private unregister: (() => void) | undefined;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly commands?: CommandBus,
   ) {}
 
   async start(): Promise<void> {
+    this.unregister = this.commands?.register('exports.list', () => ({ paths: this.exported.map((e) => e.path) }));
     await this.reconcile();
     if (this.closed) return;
     this.timer = setInterval(() => void this.reconcile(), this.config.nfs.reconcileInterval * 1000);
@@ -39,6 +46,7 @@ export class ExportsReconciler implements Service {
     try {
       const backend = await openBackend(this.config);
       const outcome = await applyExports(this.config, backend, { signal: this.abort.signal });
+      this.exported = outcome.entries;
       for (const problem of outcome.problems) this.log.warn({ problem }, 'not exported');
       if (outcome.notRunning) this.log.warn({ file: this.config.nfs.exportsFile }, outcome.notRunning);
       else if (outcome.written)
@@ -51,6 +59,8 @@ export class ExportsReconciler implements Service {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.unregister?.();
+    this.unregister = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.abort.abort();
@@ -65,5 +75,5 @@ export const exportsKind: ServiceKind = {
   // Without nfs.network nothing may be exported, so there is nothing to reconcile.
   enabled: (config) => config.nfs.network !== null,
   settings: () => ({ generation: ++generation }),
-  create: (context: ServiceContext) => new ExportsReconciler(context.config, context.log),
+  create: (context: ServiceContext) => new ExportsReconciler(context.config, context.log, context.commands),
 };

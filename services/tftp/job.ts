@@ -35,6 +35,8 @@ export type JobOutcome = { kind: 'refused'; error: TftpError } | { kind: 'ran'; 
 export interface RunningJob {
   /** Ends the job now: a running transfer tells its client the server is shutting down. */
   abort(): void;
+  /** File bytes the client has acknowledged so far (a worker's transfer: as of its last report). */
+  bytes(): number;
   readonly done: Promise<JobOutcome>;
 }
 
@@ -64,6 +66,7 @@ export function openAndRun(job: TransferJob, source: FileSource, run: (file: Tft
       aborted = true;
       running?.abort();
     },
+    bytes: () => running?.bytes() ?? 0,
     done,
   };
 }
@@ -106,6 +109,7 @@ export function runOpened(job: TransferJob, file: TftpFile, context: JobContext)
       aborted = true;
       transfer?.abort('E_TFTP_SHUTDOWN');
     },
+    bytes: () => transfer?.acknowledged ?? 0,
     done,
   };
 }

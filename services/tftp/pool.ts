@@ -20,6 +20,8 @@ export function workerScript(): string {
 interface Member {
   worker: Worker;
   jobs: Map<number, (outcome: JobOutcome) => void>;
+  /** Bytes acknowledged by each job, as the worker last reported. */
+  progress: Map<number, number>;
 }
 
 export class WorkerPool {
@@ -46,7 +48,7 @@ export class WorkerPool {
 
   private spawn(script: string): Promise<Member> {
     const worker = new Worker(script, { workerData: this.init });
-    const member: Member = { worker, jobs: new Map() };
+    const member: Member = { worker, jobs: new Map(), progress: new Map() };
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (message: FromWorker) => {
@@ -59,9 +61,13 @@ export class WorkerPool {
           case 'log':
             this.log[message.level](message.fields, message.msg);
             return;
+          case 'progress':
+            for (const [id, bytes] of message.bytes) if (member.jobs.has(id)) member.progress.set(id, bytes);
+            return;
           case 'outcome': {
             const settle = member.jobs.get(message.id);
             member.jobs.delete(message.id);
+            member.progress.delete(message.id);
             const outcome: JobOutcome =
               message.outcome.kind === 'refused' ? { kind: 'refused', error: new TftpError(message.outcome.code, message.outcome.detail) } : message.outcome;
             settle?.(outcome);
@@ -77,6 +83,7 @@ export class WorkerPool {
     this.log.error({ err: err.message, transfers: member.jobs.size }, 'tftp worker failed; replacing it');
     for (const settle of member.jobs.values()) settle({ kind: 'refused', error: new TftpError('E_TFTP_READ', `worker failed: ${err.message}`) });
     member.jobs.clear();
+    member.progress.clear();
     const index = this.members.indexOf(member);
     if (index < 0) return;
     this.spawn(workerScript()).then(
@@ -93,6 +100,7 @@ export class WorkerPool {
     member.worker.postMessage({ type: 'job', id, job, handle, size } satisfies ToWorker, [handle]);
     return {
       abort: () => member.worker.postMessage({ type: 'abort', id } satisfies ToWorker),
+      bytes: () => member.progress.get(id) ?? 0,
       done,
     };
   }

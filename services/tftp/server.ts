@@ -14,7 +14,8 @@ import { bindUdp } from '../udp.js';
 import { openAndRun, runOpened, type JobContext, type JobOutcome, type RunningJob, type TransferJob } from './job.js';
 import { WorkerPool } from './pool.js';
 import { DescriptorFile, type Client, type FileSource, type TftpFile } from './source.js';
-import type { TransferResult, TransferTiming } from './transfer.js';
+import type { TransferOutcome, TransferResult, TransferTiming } from './transfer.js';
+import type { TransferRow } from '../metrics.js';
 
 export interface TftpServerOptions {
   address: string;
@@ -28,6 +29,8 @@ export interface TftpServerOptions {
   log: Logger;
   /** Called when a transfer completes: the appliance records loader and kernel downloads (src/boot/timeline.ts). */
   onComplete?: (path: string, client: Client) => void;
+  /** Called when a request ends, served or refused: the metrics' transfers by outcome and bytes sent. */
+  onEnded?: (outcome: TransferOutcome | 'refused', bytes: number) => void;
   /**
    * Run transfers of files open on a descriptor in this many worker threads (tftp.workers); files are
    * always opened here, through `source`. 0 or absent, and generated files: on the main thread.
@@ -41,7 +44,7 @@ export interface FinishedTransfer extends TransferResult {
   client: string;
 }
 
-type Slot = { running: RunningJob; aborted: boolean };
+type Slot = { running: RunningJob; aborted: boolean; job: TransferJob; startedAt: number; size?: number };
 
 export class TftpServer {
   private listener: Socket | undefined;
@@ -121,6 +124,18 @@ export class TftpServer {
     return this.slots.size;
   }
 
+  /** The transfers under way, with their progress (the status page, /api/transfers). */
+  transfers(): TransferRow[] {
+    return [...this.slots.values()].map(({ job, running, startedAt, size }) => ({
+      protocol: 'tftp',
+      file: job.path,
+      client: `${job.client.address}:${job.client.port}`,
+      bytes: running.bytes(),
+      ...(size !== undefined ? { size } : {}),
+      startedAt: new Date(startedAt).toISOString(),
+    }));
+  }
+
   /** Stops listening, aborts every transfer (clients get ERROR 0) and waits until all are closed. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -166,6 +181,7 @@ export class TftpServer {
 
   private refuse(client: Client, file: string, err: TftpError): void {
     this.options.log.warn({ client: `${client.address}:${client.port}`, file, code: err.code, reason: err.detail }, 'request refused');
+    this.options.onEnded?.('refused', 0);
     this.sendError(client, err.code);
   }
 
@@ -201,8 +217,13 @@ export class TftpServer {
       return;
     }
     const job: TransferJob = { filename: request.filename, path: path.path, mode, options: request.options, client };
-    const running = openAndRun(job, this.options.source, (file) => this.run(job, file));
-    const slot: Slot = { running, aborted: false };
+    const startedAt = Date.now();
+    const running = openAndRun(job, this.options.source, (file) => {
+      const slot = this.slots.get(key);
+      if (slot && file.size !== undefined) slot.size = file.size;
+      return this.run(job, file);
+    });
+    const slot: Slot = { running, aborted: false, job, startedAt };
     this.slots.set(key, slot);
     const work = running.done
       .then((outcome) => this.finished(job, slot, outcome))
@@ -223,6 +244,7 @@ export class TftpServer {
     const clientText = `${job.client.address}:${job.client.port}`;
     if (outcome.kind === 'refused') {
       if (!slot.aborted) this.refuse(job.client, job.filename, outcome.error);
+      else this.options.onEnded?.('aborted', 0);
       return;
     }
     const result = outcome.result;
@@ -241,6 +263,7 @@ export class TftpServer {
       this.options.onComplete?.(job.path, job.client);
     } else if (result.outcome === 'client-error') log.info({ ...fields, reason: result.reason }, 'transfer ended by the client');
     else log.warn({ ...fields, outcome: result.outcome, reason: result.reason }, 'transfer failed');
+    this.options.onEnded?.(result.outcome, result.bytes);
     this.onFinished?.({ ...result, file: job.path, client: clientText });
   }
 }

@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { TftpServer } from './server.js';
 import type { FileSource } from './source.js';
+import type { TransferOutcome } from './transfer.js';
+import type { TransferOutcome as MetricOutcome } from '../metrics.js';
 
 type TftpConfig = Config['tftp'];
 
@@ -17,9 +19,15 @@ export function serverTiming(config: TftpConfig) {
   return { retransmitMs: config.retransmit, retries: config.retries, idleTimeoutMs: config.idleTimeout * 1000, busyPollMicros: config.busyPoll };
 }
 
+/** A transfer's end as the metrics name it: read and socket errors are the server's errors. */
+function metricOutcome(outcome: TransferOutcome | 'refused'): MetricOutcome {
+  return outcome === 'read-error' || outcome === 'socket-error' ? 'error' : outcome;
+}
+
 class TftpService implements Service {
   readonly name = 'tftp';
   private server: TftpServer | undefined;
+  private unregister: (() => void) | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -40,6 +48,7 @@ class TftpService implements Service {
         const step = classifyDownload(path);
         if (step) this.context.bootEvent({ step, ip: client.address, detail: path, protocol: 'tftp' });
       },
+      onEnded: (outcome, bytes) => this.context.metrics.transferEnded('tftp', metricOutcome(outcome), bytes),
       maxBlksize: this.config.maxBlksize,
       maxWindowsize: this.config.maxWindowsize,
       maxTransfers: this.config.maxTransfers,
@@ -49,9 +58,12 @@ class TftpService implements Service {
     });
     await server.start();
     this.server = server;
+    this.unregister = this.context.commands.register('tftp.transfers', () => server.transfers());
   }
 
   async close(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
     const server = this.server;
     this.server = undefined;
     await server?.close();

@@ -93,6 +93,11 @@ export class Transfer {
   private lastBlock = Number.POSITIVE_INFINITY;
   private bytesAcked = 0;
 
+  /** File bytes the client has acknowledged so far (progress on the status page). */
+  get acknowledged(): number {
+    return this.bytesAcked;
+  }
+
   private timer: NodeJS.Timeout | undefined;
   private initialTimeoutMs: number;
   private timeoutMs: number;

@@ -23,4 +23,6 @@ export type WireOutcome = { kind: 'refused'; code: TftpErrorCode; detail: string
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'outcome'; id: number; outcome: WireOutcome }
+  /** Bytes acknowledged so far by each running transfer, sent once a second while any runs. */
+  | { type: 'progress'; bytes: [id: number, bytes: number][] }
   | { type: 'log'; level: 'debug' | 'warn'; fields: Record<string, unknown>; msg: string };

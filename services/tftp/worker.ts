@@ -46,4 +46,8 @@ port.on('message', (message: ToWorker) => {
     });
   });
 });
+// Progress for the status page: once a second, and only while something runs.
+setInterval(() => {
+  if (jobs.size > 0) post({ type: 'progress', bytes: [...jobs].map(([id, job]) => [id, job.bytes()]) });
+}, 1000).unref();
 post({ type: 'ready' });

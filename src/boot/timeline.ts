@@ -53,9 +53,14 @@ export function classifyDownload(path: string): BootStep | undefined {
   return undefined;
 }
 
-/** Keeps the latest boot of each machine; an address learnt from DHCP names later TFTP downloads. */
+/** Boots kept per machine: the latest and the ones before it (`/api/hosts/NAME/boots`). */
+export const bootsKept = 10;
+
+/** Keeps the last boots of each machine; an address learnt from DHCP names later TFTP downloads. */
 export class Timelines {
   private readonly byKey = new Map<string, Timeline>();
+  /** Earlier boots of each machine, oldest first, at most bootsKept - 1. */
+  private readonly earlier = new Map<string, Timeline[]>();
   private readonly keyByMac = new Map<string, string>();
   private readonly macByIp = new Map<string, string>();
 
@@ -75,6 +80,11 @@ export class Timelines {
     // a loader fetched twice) are kept in the same boot.
     const restarts = last !== undefined && (event.step === 'wol' || event.step === 'firmware-dhcp') && order(event.step) < order(last.step);
     if (!timeline || restarts) {
+      if (timeline) {
+        const past = this.earlier.get(key) ?? [];
+        past.push(timeline);
+        this.earlier.set(key, past.slice(-(bootsKept - 1)));
+      }
       timeline = { key, events: [] };
       this.byKey.set(key, timeline);
     }
@@ -88,6 +98,12 @@ export class Timelines {
   /** By host name or MAC. */
   get(hostOrMac: string): Timeline | undefined {
     return this.byKey.get(hostOrMac) ?? this.byKey.get(this.keyByMac.get(hostOrMac) ?? '');
+  }
+
+  /** The machine's boots, oldest first, the latest last; empty when none was seen. */
+  boots(hostOrMac: string): Timeline[] {
+    const latest = this.get(hostOrMac);
+    return latest ? [...(this.earlier.get(latest.key) ?? []), latest] : [];
   }
 
   all(): Timeline[] {

@@ -169,7 +169,9 @@ const http = z
       .regex(/^\S+$/, 'must be one word without blanks')
       .nullable()
       .default(null)
-      .describe('A client outside `allow` may see the page, the API and the metrics when it sends `Authorization: Bearer TOKEN`. null: only `allow`.'),
+      .describe(
+        "The API's actions (POST /api/hosts/NAME/wake and /assign) need `Authorization: Bearer TOKEN` from every client, in `allow` or not; null: actions are refused (403). A client outside `allow` that sends it may also read the page, the API and the metrics.",
+      ),
   })
   .describe(
     'The HTTP server: the files TFTP serves, by the same names and with the same refusals, with Range requests; and, for the networks in `allow`, the status page, API and metrics.',

@@ -254,6 +254,20 @@ export class LeaseTable {
     return [...this.declined].filter(([, until]) => until > now).map(([n, until]) => ({ ip: intToIPv4(n), until }));
   }
 
+  /**
+   * Addresses of the range free to hand out now: not excluded (reservations, the server's own), not
+   * bound, offered or declined. Counts only what the table holds, not the whole range.
+   */
+  freeAddresses(now: number): number {
+    const taken = new Set<number>(this.excluded);
+    for (const [n, lease] of this.byIp) if (lease.state === 'bound' && lease.expires > now) taken.add(n);
+    for (const [n, until] of this.declined) if (until > now) taken.add(n);
+    for (const offer of this.offers.values()) if (offer.expires > now) taken.add(offer.ip);
+    let inRange = 0;
+    for (const n of taken) if (n >= this.start && n <= this.end) inRange++;
+    return this.size - inRange;
+  }
+
   /** Number of live records, for deciding when to compact. */
   get liveRecords(): number {
     return this.byIp.size + this.declined.size;

@@ -19,6 +19,11 @@ export function leaseRows(text: string, now: number): LeaseRow[] {
     const record = parseRecord(line);
     if (record) table.apply(record);
   }
+  return tableRows(table, now);
+}
+
+/** A lease table's leases and quarantined addresses as rows, sorted by address (`be leases`, /api/leases). */
+export function tableRows(table: LeaseTable, now: number): LeaseRow[] {
   const rows: LeaseRow[] = table.leases().map((l) => ({
     ip: l.ip,
     mac: l.mac ?? null,

@@ -16,7 +16,8 @@ export type Area = 'page' | 'api' | 'metrics';
 export type Route =
   /** A boot file: `path` is normalised as TFTP normalises names (src/tftp/paths.ts), one latin1 character per byte. */
   | { kind: 'file'; path: string }
-  | { kind: 'reserved'; area: Area }
+  /** `segments`: the decoded path, split (`/api/hosts/pc/boots` → api, hosts, pc, boots). */
+  | { kind: 'reserved'; area: Area; segments: string[] }
   | { kind: 'refused'; status: 400 | 403; code: 'E_HTTP_BAD_TARGET' | 'E_TFTP_BAD_PATH'; reason: string };
 
 /** `%XX` → the byte; every other character stands for itself (Node hands the target over one character per byte). */
@@ -55,9 +56,9 @@ export function routeOf(target: string): Route {
     .split('/')
     .filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return { kind: 'refused', status: 403, code: 'E_TFTP_BAD_PATH', reason: 'file name contains a ".." component' };
-  if (segments.length === 0) return { kind: 'reserved', area: 'page' };
+  if (segments.length === 0) return { kind: 'reserved', area: 'page', segments };
   const first = segments[0]!;
-  if ((reservedSegments as readonly string[]).includes(first)) return { kind: 'reserved', area: first as Area };
+  if ((reservedSegments as readonly string[]).includes(first)) return { kind: 'reserved', area: first as Area, segments };
   const normal = normalizeRequestPath(decoded);
   if (!normal.ok) return { kind: 'refused', status: 403, code: 'E_TFTP_BAD_PATH', reason: normal.reason };
   return { kind: 'file', path: normal.path };

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { CommandBus } from '../../../services/control/bus.js';
 import { callAppliance } from '../../../services/control/client.js';
 import { controlKind } from '../../../services/control/server.js';
 import { createLogger } from '../../../services/log.js';
+import { ApplianceMetrics } from '../../../services/metrics.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'be-control-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +20,16 @@ const log = createLogger({ level: 'silent' });
 function control(name: string, commands = new CommandBus()) {
   const path = join(dir, name, 'be.sock');
   const config = configSchema.parse({ server: { socket: path } });
-  const service = controlKind.create({ config, log, fail: () => {}, commands, bootEvent: () => {}, boot: new BootKeeper(config, { log }) });
+  const service = controlKind.create({
+    config,
+    log,
+    fail: () => {},
+    commands,
+    bootEvent: () => {},
+    boot: new BootKeeper(config, { log }),
+    metrics: new ApplianceMetrics(commands, 'test'),
+    events: new EventEmitter(),
+  });
   return { path, service, commands };
 }
 

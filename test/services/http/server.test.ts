@@ -212,8 +212,9 @@ describe('the HTTP boot server', () => {
   it('keeps the page, the API and the metrics to http.allow or the token, and boot files open to all', async () => {
     for (const path of ['/', '/api/hosts', '/metrics']) {
       const allowed = await get(port, path);
+      // No window in this server: only the boot files (services/http/api.ts answers these in be serve).
       expect(allowed.status).toBe(404);
-      expect(JSON.parse(allowed.body.toString())).toMatchObject({ code: 'E_NOT_YET' });
+      expect(JSON.parse(allowed.body.toString())).toMatchObject({ code: 'E_HTTP_NOT_FOUND' });
       const other = await get(port, path, { from: '127.0.0.2' });
       expect(other.status).toBe(403);
       expect(JSON.parse(other.body.toString())).toMatchObject({ code: 'E_HTTP_FORBIDDEN' });

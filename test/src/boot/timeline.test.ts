@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDownload, formatTimeline, Timelines } from '../../../src/boot/timeline.js';
+import { bootsKept, classifyDownload, formatTimeline, Timelines } from '../../../src/boot/timeline.js';
 
 const hosts: Record<string, string> = { '02:01:02:03:04:05': 'head' };
 
@@ -42,6 +42,20 @@ describe('boot timeline', () => {
     expect(t.get('02:00:00:00:00:01')!.events).toHaveLength(3);
     t.record({ step: 'firmware-dhcp', at: 10, mac: '02:00:00:00:00:01', ip: '10.99.0.7' });
     expect(t.get('02:00:00:00:00:01')!.events.map((e) => e.at)).toEqual([10]);
+  });
+
+  it(`keeps the last ${bootsKept} boots of a machine, oldest first`, () => {
+    const t = new Timelines((mac) => hosts[mac]);
+    expect(t.boots('head')).toEqual([]);
+    for (let boot = 0; boot < bootsKept + 2; boot++) {
+      t.record({ step: 'firmware-dhcp', at: boot * 100, mac: '02:01:02:03:04:05', ip: '10.99.0.50' });
+      t.record({ step: 'kernel-fetched', at: boot * 100 + 50, ip: '10.99.0.50' });
+    }
+    const boots = t.boots('02:01:02:03:04:05');
+    expect(boots).toHaveLength(bootsKept);
+    expect(boots.map((b) => b.events[0]!.at)).toEqual(Array.from({ length: bootsKept }, (_, i) => (i + 2) * 100));
+    expect(boots.at(-1)).toBe(t.get('head'));
+    expect(boots.every((b) => b.events.length === 2)).toBe(true);
   });
 
   it('keeps downloads from unknown addresses apart', () => {

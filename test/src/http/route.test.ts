@@ -20,18 +20,18 @@ describe('routeOf: request target → route', () => {
   });
 
   it.each([
-    ['/', 'page'],
-    ['//', 'page'],
-    ['/?refresh=1', 'page'],
-    ['/./', 'page'],
-    ['http://10.0.0.1:8080', 'page'],
-    ['/api', 'api'],
-    ['/api/hosts', 'api'],
-    ['/%61pi/hosts', 'api'],
-    ['/metrics', 'metrics'],
-    ['/metrics/', 'metrics'],
-  ])('%j is the reserved %s', (target, area) => {
-    expect(routeOf(target)).toEqual({ kind: 'reserved', area });
+    ['/', 'page', []],
+    ['//', 'page', []],
+    ['/?refresh=1', 'page', []],
+    ['/./', 'page', []],
+    ['http://10.0.0.1:8080', 'page', []],
+    ['/api', 'api', ['api']],
+    ['/api/hosts', 'api', ['api', 'hosts']],
+    ['/%61pi/hosts/pc%2d1/boots', 'api', ['api', 'hosts', 'pc-1', 'boots']],
+    ['/metrics', 'metrics', ['metrics']],
+    ['/metrics/', 'metrics', ['metrics']],
+  ])('%j is the reserved %s', (target, area, segments) => {
+    expect(routeOf(target)).toEqual({ kind: 'reserved', area, segments });
   });
 
   it.each([
