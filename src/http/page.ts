@@ -483,7 +483,8 @@ function connect() {
     renderTransfers();
   });
   source.addEventListener('reload', () => {
-    void Promise.all([loadStatus(), loadHosts(), loadEnvs(), loadGuests()]);
+    // hosts[], the BEs, the pools and the guests may all have changed; what is under way has not.
+    void Promise.all([loadStatus(), loadHosts(), loadLeases(), loadEnvs(), loadGuests()]);
   });
   source.addEventListener('error', () => {
     setLive(false);
