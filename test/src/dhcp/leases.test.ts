@@ -7,6 +7,20 @@ const bind = (table: LeaseTable, ip: string, client: string, expiresMs: number) 
   table.apply({ op: 'bind', ip, client, expires: Math.floor(expiresMs / 1000) });
 
 describe('LeaseTable', () => {
+  it('counts the free addresses of its range: not excluded, bound, offered or declined', () => {
+    const table = pool('10.0.0.10', '10.0.0.19', ['10.0.0.11', '10.0.0.1']);
+    expect(table.freeAddresses(t0)).toBe(9); // 10.0.0.1 is outside the range
+    bind(table, '10.0.0.12', 'a', t0 + 60_000);
+    bind(table, '10.0.0.50', 'reserved', t0 + 60_000); // a reservation outside the range
+    table.offer('b', '10.0.0.13', t0);
+    table.apply({ op: 'decline', ip: '10.0.0.14', until: Math.floor((t0 + 30_000) / 1000) });
+    expect(table.freeAddresses(t0)).toBe(6);
+    // The lease and the quarantine run out, the offer times out: all free again but the excluded one.
+    expect(table.freeAddresses(t0 + 120_000)).toBe(9);
+    table.apply({ op: 'release', ip: '10.0.0.12', client: 'a' });
+    expect(table.freeAddresses(t0)).toBe(7);
+  });
+
   it('hands out fresh addresses round-robin and skips excluded ones', () => {
     const table = pool('10.0.0.10', '10.0.0.13', ['10.0.0.11']);
     const got = ['a', 'b', 'c'].map((c) => {
