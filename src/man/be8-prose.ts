@@ -26,6 +26,9 @@ SIGTERM and SIGINT stop everything and exit 0.
 SIGHUP re-reads the configuration: services whose settings did not change keep their sockets, the others restart; an invalid file is refused with a log line and the running configuration stays.
 Logs are JSON lines on standard output, pretty-printed on a terminal; every line carries \`svc\` and, where it applies, \`client\`, \`mac\` or \`xid\`.
 
+With \`http.enabled\`, the \`http\` service also answers, for clients in \`http.allow\` or sending \`Authorization: Bearer\` with \`http.token\`: the status page at \`/\`, live while machines boot; the JSON API under \`/api/\` (\`status\`, \`hosts\`, \`hosts/NAME/boots\`, \`leases\`, \`envs\`, \`transfers\`, \`guests\`, and \`events\`, a Server-Sent Events stream); and Prometheus metrics at \`/metrics\`.
+The API's two actions, \`POST /api/hosts/NAME/wake\` (as \`be wol NAME\`) and \`POST /api/hosts/NAME/assign\` with \`{"be": "BE"}\` (as \`be bootpxe BE --host NAME\`), need the token from every client, and are refused while \`http.token\` is null; errors are JSON objects with a stable \`code\`.
+
 DHCP (ports 67 and 4011) and TFTP (port 69) need root.
 The DHCP server answers on one broadcast domain, that of \`dhcp.interface\`, and on other networks only through DHCP relays, each with a \`dhcp.pools\` entry.`,
 
@@ -180,6 +183,7 @@ export const standards: [string, string][] = [
   ['RFC 2347, RFC 2348, RFC 2349', 'TFTP option extension, blksize, timeout and tsize'],
   ['RFC 7440', 'TFTP windowsize'],
   ['RFC 9110, RFC 9112', 'HTTP semantics (range and conditional requests) and HTTP/1.1'],
+  ['RFC 6750', 'bearer tokens (`Authorization: Bearer`)'],
   ['RFC 2131, RFC 2132', 'DHCP and its options'],
   ['RFC 1542', 'BOOTP relay agents'],
   ['RFC 3004', 'the user class option'],
@@ -191,7 +195,7 @@ export const standards: [string, string][] = [
   ['RFC 1813', 'NFS version 3 and its MOUNT protocol'],
 ];
 
-export const standardsNotes = `proxyDHCP and boot server discovery follow the Preboot Execution Environment (PXE) Specification; the Wake-on-LAN packet is that of AMD's Magic Packet white paper.`;
+export const standardsNotes = `proxyDHCP and boot server discovery follow the Preboot Execution Environment (PXE) Specification; the Wake-on-LAN packet is that of AMD's Magic Packet white paper; the event stream is the WHATWG HTML Standard's Server-Sent Events; \`/metrics\` is the Prometheus text exposition format.`;
 
 export const history = `The command set (\`be create\`, \`be mount\`, \`be sharenfs\`, \`be bootnfs\`, \`be sharepxe\`, \`be bootpxe\`, \`be wol\`) follows the BSDCan 2018 talk that started \`be\`.
 One Node.js process replaces what those steps took before: dnsmasq, tftp-hpa, hand-written exports and shell scripts.`;
