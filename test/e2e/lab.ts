@@ -27,6 +27,7 @@ import { NfsServer } from '../be/ganesha.js';
 import { beMain } from '../cli/be.js';
 import { buildGuest, consoleMarkers, markerFiles, type Guest } from './guest.js';
 import { freebsdFixtures, type FreebsdRelease } from '../lan/freebsd.js';
+import { candidate, extracted } from '../lan/debian.js';
 
 export const labPeers = [
   'ip',
@@ -73,6 +74,20 @@ export interface BootResult {
   timeline: { ms: number; line: string }[];
 }
 
+export interface BootOptions {
+  memoryMb?: number;
+  /** SeaBIOS's text console copied to the serial port (BIOS only). */
+  serialConsole?: boolean;
+  /** QEMU's NIC model; default e1000 (the guest's initramfs has only the e1000 module). */
+  nic?: 'e1000' | 'virtio-net-pci';
+  /** The NIC's option ROM; '' for none, so under OVMF the firmware's own network stack drives the NIC instead of iPXE. Default: QEMU's (iPXE). */
+  romfile?: string;
+  /** Polled every 50 ms with the serial console so far while QEMU runs: once true, QEMU is killed by its PID (the boot went as far as the test needs). */
+  stopWhen?: (console: string) => boolean;
+  /** More arguments for QEMU (such as OVMF's `-fw_cfg name=opt/org.tianocore/...` switches). */
+  qemuArgs?: string[];
+}
+
 export interface LabOptions {
   /** Third octet of 10.99.X.0/24. */
   subnet?: string;
@@ -92,11 +107,42 @@ export interface LabOptions {
 // at once if /init dies. initrd=initrd.gz: under UEFI this iPXE (Debian's 2019 build) starts the kernel
 // through its EFI stub, which finds the initramfs only when the command line names it (without it the
 // kernel panics looking for a root device); under BIOS the kernel ignores the argument.
-const ipxeScript = `#!ipxe
-kernel vmlinuz initrd=initrd.gz console=ttyS0 panic=1
-initrd initrd.gz
+const ipxeScript = ipxeKernelScript('');
+
+/** The port the lab's `be serve` listens on for HTTP when startBe() is given `http: true` (on the server's address). */
+export const labHttpPort = 8080;
+
+/**
+ * The iPXE script that loads the kernel and initramfs from `base` (a URL prefix ending in `/`, or '' for
+ * names relative to the script's own URI). The image names stay vmlinuz and initrd.gz whatever the
+ * base (iPXE names an image by the last segment of its URI), so `initrd=initrd.gz` holds for every variant.
+ */
+export function ipxeKernelScript(base: string): string {
+  return `#!ipxe
+kernel ${base}vmlinuz initrd=initrd.gz console=ttyS0 panic=1
+initrd ${base}initrd.gz
 boot
 `;
+}
+
+/**
+ * The HTTP variants every boot environment of the lab holds beside its loaders, fetching the kernel and
+ * initramfs over HTTP from be serve at the DHCP next-server (iPXE expands \${next-server} when it runs the
+ * line): `boot/http.ipxe` by `/boot/...`, which be resolves to the client's own boot environment (a
+ * PXE-bootable BE, the client known by its lease); `boot/http-named.ipxe` by `/NAME/boot/...`, which
+ * also works when be serves the BEs by path from tftp.root (startBe's `source: 'root'`).
+ */
+export const httpScripts = { own: 'http.ipxe', named: 'http-named.ipxe' } as const;
+
+/**
+ * An EFI application for UEFI HTTP boot to fetch and start: iPXE from Debian's ipxe package, downloaded
+ * and extracted once (test/lan/debian.ts). `ipxe.efi` brings its own NIC drivers; `snponly.efi` drives
+ * the NIC through the firmware's SNP. (The package's /usr/lib/ipxe/ipxe.efi is an absolute link to /boot.)
+ */
+export function ipxeEfi(binary: 'ipxe.efi' | 'snponly.efi' = 'ipxe.efi'): string {
+  const root = join(extracted('ipxe', candidate('ipxe')), 'root');
+  return binary === 'ipxe.efi' ? join(root, 'boot', 'ipxe.efi') : join(root, 'usr', 'lib', 'ipxe', binary);
+}
 
 export class PxeLab {
   readonly dir: string;
@@ -145,6 +191,9 @@ export class PxeLab {
     for (const d of ['boot', 'etc']) mkdirSync(join(dir, d), { recursive: true });
     writeFileSync(join(dir, 'boot', 'pxeboot'), ipxeScript);
     writeFileSync(join(dir, 'boot', 'loader.efi'), ipxeScript);
+    const http = `http://\${next-server}:${labHttpPort}`;
+    writeFileSync(join(dir, 'boot', httpScripts.own), ipxeKernelScript(`${http}/boot/`));
+    writeFileSync(join(dir, 'boot', httpScripts.named), ipxeKernelScript(`${http}/${be}/boot/`));
     copyFileSync(this.guest.kernel, join(dir, 'boot', 'vmlinuz'));
     copyFileSync(this.guest.initrd, join(dir, 'boot', 'initrd.gz'));
     writeFileSync(join(dir, markerFiles.root), `${this.markersOf(be).root}\n`);
@@ -342,7 +391,14 @@ export class PxeLab {
    */
   async startBe(
     be = 'head',
-    options: { source?: 'root' | 'catalogue'; services?: string; extra?: string[]; host?: { ip?: string; loaderEnv?: Record<string, string> } } = {},
+    options: {
+      source?: 'root' | 'catalogue';
+      services?: string;
+      extra?: string[];
+      /** Also the http service, on the server's address and labHttpPort (and so dhcp.httpBaseUrl's default: UEFI HTTP boot clients are sent there). */
+      http?: boolean;
+      host?: { ip?: string; loaderEnv?: Record<string, string>; ipxeScript?: string };
+    } = {},
   ): Promise<void> {
     await this.stopDhcpServer();
     const catalogue = options.source === 'catalogue';
@@ -366,11 +422,13 @@ hosts:
   - name: vm
     mac: ${this.mac}
     be: ${be}
-${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderEnv ? `    loaderEnv: ${JSON.stringify(options.host.loaderEnv)}\n` : ''}`;
+${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderEnv ? `    loaderEnv: ${JSON.stringify(options.host.loaderEnv)}\n` : ''}${
+  options.host?.ipxeScript ? `    ipxeScript: ${JSON.stringify(options.host.ipxeScript)}\n` : ''
+}${options.http ? `http: { enabled: true, address: ${this.server}, port: ${labHttpPort} }\n` : ''}`;
     rmSync(join(this.dir, 'be.leases'), { force: true });
     const { child, out } = await serveBe(this.lan, 'server', {
       config: { file: this.beConfig, yaml },
-      only: options.services ?? 'tftp,dhcp',
+      only: options.services ?? (options.http ? 'tftp,dhcp,http' : 'tftp,dhcp'),
       args: options.extra ?? [],
       timeoutMs: 30_000,
     });
@@ -413,7 +471,7 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
    * Powers on QEMU (TCG, e1000 on the tap, network boot first) and waits until the guest powers off,
    * QEMU exits, or timeoutMs passes (then QEMU is killed by its PID).
    */
-  async boot(firmware: Firmware, timeoutMs = 150_000, options: { memoryMb?: number; serialConsole?: boolean } = {}): Promise<BootResult> {
+  async boot(firmware: Firmware, timeoutMs = 150_000, options: BootOptions = {}): Promise<BootResult> {
     const tag = `${firmware}-${randomBytes(3).toString('hex')}`;
     const serial = join(this.dir, `serial-${tag}.log`);
     const args = [
@@ -431,7 +489,7 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
       '-netdev',
       'tap,id=n0,ifname=tap0,script=no,downscript=no',
       '-device',
-      `e1000,netdev=n0,mac=${this.mac},bootindex=1`,
+      `${options.nic ?? 'e1000'},netdev=n0,mac=${this.mac},bootindex=1${options.romfile === undefined ? '' : `,romfile=${options.romfile}`}`,
     ];
     if (firmware === 'bios') {
       args.push('-m', String(options.memoryMb ?? 256));
@@ -451,11 +509,13 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
         `if=pflash,format=raw,unit=1,file=${vars}`,
       );
     }
+    args.push(...(options.qemuArgs ?? []));
     const started = performance.now();
     const qemu = this.lan.spawnSwitch(['qemu-system-x86_64', ...args]);
     let nestedAt: number | undefined;
     const timeline: { ms: number; line: string }[] = [];
     let seen = 0;
+    let stopped = false;
     const poll = setInterval(() => {
       if (!existsSync(serial)) return;
       const text = readFileSync(serial, 'latin1');
@@ -465,6 +525,10 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
       for (const line of text.slice(seen, end).replace(/\r/g, '').split('\n')) if (line.trim()) timeline.push({ ms: Math.round(now), line });
       seen = end + 1;
       if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
+      if (!stopped && options.stopWhen?.(text) && qemu.pid !== undefined) {
+        stopped = true;
+        process.kill(qemu.pid, 'SIGKILL');
+      }
     }, 50);
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -7,14 +7,18 @@
  * inside the BE. The assertions are on those markers as read over the serial console.
  *
  * First with the reference servers of TESTLAB.md (dnsmasq as DHCP+TFTP), so a failure with be's own
- * servers is be's; then with `be serve` (authoritative DHCP + TFTP) in dnsmasq's place.
+ * servers is be's; then with `be serve` (authoritative DHCP + TFTP) in dnsmasq's place; last with be
+ * serve's http service: iPXE given a script by URL that fetches the kernel and initramfs over HTTP, and
+ * OVMF's own UEFI HTTP boot (no iPXE ROM on the NIC) fetching an EFI binary (Debian's ipxe.efi) from the
+ * URL be's DHCP hands out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needPeers } from '../lan/peers.js';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineWatcher } from '../lan/lines.js';
-import { beMain, labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
+import { consoleMarkers } from './guest.js';
+import { beMain, httpScripts, ipxeEfi, labHttpPort, labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
 
 const peers = needPeers('PXE end to end in QEMU', [...labPeers, 'tcpdump'], { root: true });
 
@@ -157,6 +161,98 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
         String(status.stdout),
       ).toEqual([['wol'], ['firmware-dhcp', 'stable/boot/pxeboot'], ['loader-fetched', 'stable/boot/pxeboot'], ['kernel-fetched', 'stable/boot/vmlinuz']]);
       expect(events[4]).toMatchObject({ step: 'loader-dhcp', detail: expect.stringMatching(/^10\.\d+\.\d+\.\d+:\/.*stable$/) });
+    });
+
+    /** be's JSON log lines with this msg, as {svc, file} (the http service logs "download complete", tftp "transfer complete"). */
+    const downloads = (msg: string) =>
+      lab
+        .serverLog()
+        .filter((l) => l.includes(`"msg":"${msg}"`))
+        .map((l) => JSON.parse(l) as { svc: string; file: string; bytes: number });
+
+    it("BIOS: iPXE runs a script fetched by URL over HTTP that loads the kernel and initramfs over HTTP from be serve's /boot/ (the host's own BE); nothing over TFTP", {
+      timeout: bootTimeoutMs + 60_000,
+    }, async () => {
+      // /boot/... is the client's own BE, found by the lease be's DHCP just gave it (test/e2e/lab.ts httpScripts).
+      const script = `http://${lab.server}:${labHttpPort}/boot/${httpScripts.own}`;
+      await lab.startBe('stable', { source: 'catalogue', http: true, services: 'tftp,dhcp,http,control', host: { ipxeScript: script } });
+      const result = await lab.boot('bios', bootTimeoutMs);
+      expectBooted(result, lab.serverLog(), 'stable', 11);
+      const overHttp = downloads('download complete');
+      expect(overHttp.map((d) => [d.svc, d.file])).toEqual([
+        ['http', `boot/${httpScripts.own}`],
+        ['http', 'boot/vmlinuz'],
+        ['http', 'boot/initrd.gz'],
+      ]);
+      expect(overHttp[1]!.bytes).toBe(statSync(lab.guest.kernel).size);
+      expect(overHttp[2]!.bytes).toBe(statSync(lab.guest.initrd).size);
+      expect(downloads('transfer complete').map((d) => d.file)).toEqual([]);
+      const dhcp = lab.serverLog().find((l) => l.includes('"msg":"DHCPACK"') && l.includes('iPXE: host script'));
+      expect(dhcp, lab.serverLog().join('\n')).toBeDefined();
+
+      const status = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'status', 'vm', '--json']);
+      const events = (JSON.parse(String(status.stdout)) as { events: { step: string; detail?: string; protocol?: string }[] }).events;
+      // This boot's steps: the firmware's DHCP (its boot file the script's URL), the kernel over HTTP, the
+      // guest's own DHCP for the root; the script itself is not a step, and nothing was fetched over TFTP.
+      expect(events[0], String(status.stdout)).toMatchObject({ step: 'firmware-dhcp', detail: script });
+      expect(
+        events.filter((e) => e.step.endsWith('-fetched')),
+        String(status.stdout),
+      ).toEqual([expect.objectContaining({ step: 'kernel-fetched', detail: 'boot/vmlinuz', protocol: 'http' })]);
+      expect(events.at(-1), String(status.stdout)).toMatchObject({ step: 'loader-dhcp' });
+      const text = await lab.lan.run('server', ['node', beMain, '-c', lab.beConfig, 'status', 'vm']);
+      expect(String(text.stdout)).toMatch(/kernel fetched +boot\/vmlinuz \(HTTP\)/);
+    });
+
+    // OVMF's own network stack (virtio-net with no option ROM, so no iPXE): its UEFI HTTP boot sends
+    // option 60 HTTPClient:Arch:00016 and fetches the URL be's DHCP gives (dhcp.httpBaseUrl's default,
+    // the http service). Its PXE boot options come first in OVMF's boot order and are switched off
+    // through fw_cfg (PXEv4 does not boot from be in authoritative mode: see the closing note of issue 15);
+    // the EFI binary served as the BE's loader.efi is Debian's ipxe.efi, which takes DHCP again as iPXE,
+    // gets the host's script and loads the kernel and initramfs over HTTP. The guest's initramfs has no
+    // virtio-net driver, so the boot ends once the kernel runs.
+    it("UEFI HTTP boot (OVMF, virtio-net without iPXE): OVMF fetches the BE's loader.efi from be's URL over HTTP and runs it; it loads the kernel over HTTP", {
+      timeout: bootTimeoutMs + 60_000,
+    }, async () => {
+      const loader = join(lab.beDirOf('stable'), 'boot', 'loader.efi');
+      const saved = readFileSync(loader);
+      const efi = ipxeEfi();
+      copyFileSync(efi, loader);
+      try {
+        const script = `http://${lab.server}:${labHttpPort}/boot/${httpScripts.own}`;
+        await lab.startBe('stable', { source: 'catalogue', http: true, host: { ipxeScript: script } });
+        const initrdFetched = () => downloads('download complete').some((d) => d.file === 'boot/initrd.gz');
+        const result = await lab.boot('uefi', bootTimeoutMs, {
+          nic: 'virtio-net-pci',
+          romfile: '',
+          qemuArgs: ['-fw_cfg', 'name=opt/org.tianocore/IPv4PXESupport,string=n', '-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n'],
+          stopWhen: (console) => initrdFetched() && (console.includes('Linux version') || console.includes(consoleMarkers.failed)),
+        });
+        const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log:\n${lab.serverLog().join('\n')}`;
+        expect(result.timedOut, context).toBe(false);
+        const url = `http://${lab.server}:${labHttpPort}/stable/boot/loader.efi`;
+        expect(result.console, context).toContain('Start HTTP Boot over IPv4');
+        expect(result.console, context).toContain(`URI: ${url}`);
+        const acks = lab
+          .serverLog()
+          .filter((l) => l.includes('"msg":"DHCPACK"'))
+          .map((l) => (JSON.parse(l) as { boot: string }).boot);
+        expect(acks.slice(0, 2), context).toEqual(['HTTP boot, HTTP x64', 'iPXE: host script']);
+        const overHttp = downloads('download complete');
+        expect(
+          overHttp.map((d) => [d.file, d.bytes]),
+          context,
+        ).toEqual([
+          ['stable/boot/loader.efi', statSync(efi).size],
+          [`boot/${httpScripts.own}`, expect.any(Number)],
+          ['boot/vmlinuz', statSync(lab.guest.kernel).size],
+          ['boot/initrd.gz', statSync(lab.guest.initrd).size],
+        ]);
+        expect(downloads('transfer complete'), context).toEqual([]);
+        expect(result.console, context).toContain('Linux version');
+      } finally {
+        writeFileSync(loader, saved);
+      }
     });
   });
 });
