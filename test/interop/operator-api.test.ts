@@ -240,4 +240,26 @@ describe.skipIf(peers.skip)('be serve: the JSON API, its events, its actions and
     expect(hosts[0]?.lastBoot.events.map((e) => e.step)).toEqual(['wol', 'firmware-dhcp', 'firmware-dhcp', 'loader-fetched', 'kernel-fetched']);
     expect(((await api('GET', '/api/hosts/pc/boots')).body as unknown[]).length).toBe(1);
   });
+
+  it('lists a slow download under way, with its progress, in /api/transfers and on the event stream', async () => {
+    // Larger than what the socket buffers of both ends hold (a few MiB), so the server is still
+    // sending while curl, held to 4 MiB/s, reads.
+    const big = Buffer.alloc(24 << 20, 'b');
+    writeFileSync(join(envs, 'other', 'boot', 'big.img'), big);
+    const out = join(dir, 'slow.out');
+    const slow = lan.spawnIn(lan.host('pc').ns, ['curl', '-sS', '--limit-rate', '4M', '-o', out, 'http://10.96.0.1:8080/boot/big.img']);
+    type Row = { protocol: string; file: string; bytes: number; size: number };
+    let rows: Row[] = [];
+    while (!rows.some((r) => r.protocol === 'http' && r.bytes > 0)) rows = (await nextEvent('transfers')) as unknown as Row[];
+    expect(rows).toEqual([expect.objectContaining({ protocol: 'http', file: 'boot/big.img', size: big.length })]);
+    const listed = (await api('GET', '/api/transfers')).body as Row[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]!.bytes).toBeGreaterThan(0);
+    expect(listed[0]!.bytes).toBeLessThanOrEqual(big.length);
+    expect((await slow).exitCode).toBe(0);
+    expect(readFileSync(out).equals(big)).toBe(true);
+    // One empty list says the last transfer ended.
+    while (rows.length > 0) rows = (await nextEvent('transfers')) as unknown as Row[];
+    expect((await api('GET', '/api/transfers')).body).toEqual([]);
+  });
 });

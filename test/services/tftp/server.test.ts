@@ -309,6 +309,28 @@ describe('TFTP server: timeouts and limits', () => {
     }
   });
 
+  it('lists the transfers under way with the bytes the client acknowledged (the status page)', async () => {
+    const t = await startServer({ timing: { retransmitMs: 10_000, retries: 1, idleTimeoutMs: 60_000 } });
+    const peer = await RawPeer.open();
+    try {
+      writeFileSync(join(t.root, 'f'), pattern(5000));
+      peer.send({ op: 'RRQ', filename: 'f', mode: 'octet', options: [] }, t.port);
+      for (let block = 1; block <= 3; block++) {
+        const data = await peer.next();
+        expect(data.packet).toMatchObject({ op: 'DATA', block });
+        peer.send({ op: 'ACK', block }, data.port);
+      }
+      await peer.next(); // block 4: the server has taken the third ACK
+      expect(t.server.transfers()).toEqual([
+        { protocol: 'tftp', file: 'f', client: `127.0.0.1:${peer.port}`, bytes: 3 * 512, size: 5000, startedAt: expect.any(String) },
+      ]);
+    } finally {
+      peer.close();
+      await t.close();
+    }
+    expect(t.server.transfers()).toEqual([]);
+  });
+
   it('close() tells running clients the server is shutting down and waits for their transfers', async () => {
     const t = await startServer({ timing: { retransmitMs: 10_000, retries: 1, idleTimeoutMs: 60_000 } });
     const peer = await RawPeer.open();

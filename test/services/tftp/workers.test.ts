@@ -32,6 +32,23 @@ describe('TFTP transfers in worker threads', () => {
   });
   afterAll(() => h?.close());
 
+  it("reports a worker's transfer under way with the bytes acknowledged, as the worker last said", async () => {
+    const peer = await RawPeer.open();
+    try {
+      peer.send({ op: 'RRQ', filename: 'a', mode: 'octet', options: [] }, h.port);
+      for (let block = 1; block <= 2; block++) {
+        const data = await peer.next();
+        peer.send({ op: 'ACK', block }, data.port);
+      }
+      // Workers report progress once a second: poll until the report has come.
+      await expect
+        .poll(() => h.server.transfers(), { timeout: 10_000 })
+        .toEqual([{ protocol: 'tftp', file: 'a', client: `127.0.0.1:${peer.port}`, bytes: 1024, size: 300_000, startedAt: expect.any(String) }]);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('serves many clients at once, spread over the workers, with the right bytes', async () => {
     const runs = await Promise.all(
       Array.from({ length: 12 }, (_, i) => {
