@@ -3,11 +3,14 @@
  * one namespace with a PXE-bootable `dir` boot environment assigned to a host, and Debian's Chromium,
  * headless, driven by puppeteer-core, in the same namespace (http.allow is loopback by default), opening
  * http://127.0.0.1:8080/. The host's side is played as in boot-timeline.test.ts: udhcpc asking like PXE
- * firmware, busybox tftp fetching the loader, udhcpc asking like FreeBSD's loader, then the kernel.
- * After each step the host's row must show it, from the event stream: the page is never reloaded, raises
- * no error and asks nothing of any other origin. A screenshot is kept in test/artifacts/status-page.png.
+ * firmware, busybox tftp fetching the loader, udhcpc asking like FreeBSD's loader, then the kernel over
+ * HTTP, read slowly so that the transfers table shows it moving. After each step the host's row must
+ * show it, from the event stream, before the next is taken: the page is never reloaded, raises no error
+ * and asks nothing of any other origin. Then be serve restarts: the page says disconnected, reconnects
+ * and reads everything again. A screenshot is kept in test/artifacts/status-page.png.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -23,6 +26,31 @@ const peers = needPeers('status page in Chromium while a host boots', ['ip', 'ud
 const mac = '52:54:00:be:15:02';
 const origin = 'http://127.0.0.1:8080';
 const screenshot = join(packageRoot(), 'test', 'artifacts', 'status-page.png');
+/** Big enough that, read slowly (slowGet), its download is under way for seconds: the transfers table shows it. */
+const kernel = randomBytes(8 * 1024 * 1024);
+/**
+ * A slow HTTP client: a pause after every chunk read keeps the socket's buffers small, so the server
+ * sees the download under way for seconds (curl --limit-rate does not: the kernel's buffers take the
+ * whole file at once, and the server is done). Prints the status and the bytes read.
+ */
+const slowGet = `import { createWriteStream } from 'node:fs';
+import { get } from 'node:http';
+const [url, out] = process.argv.slice(2);
+get(url, (res) => {
+  const file = createWriteStream(out);
+  let bytes = 0;
+  res.on('data', (chunk) => {
+    bytes += chunk.length;
+    file.write(chunk);
+    res.pause();
+    setTimeout(() => res.resume(), 40);
+  });
+  res.on('end', () => file.end(() => process.stdout.write(res.statusCode + ' ' + bytes)));
+}).on('error', (err) => {
+  process.stderr.write(err.message);
+  process.exit(1);
+});
+`;
 
 // What the checks read in the page; the test's tsconfig has no DOM library, so this is the little they use.
 interface PageGlobal {
@@ -60,7 +88,7 @@ describe.skipIf(peers.skip)('the status page shows a host boot, step by step, li
     lan = Lan.create({ hosts: ['server', 'pc'], subnet: '10.92.0' });
     for (const [file, text] of [
       ['boot/pxeboot', 'PXEBOOT of head'],
-      ['boot/kernel/kernel', 'KERNEL of head'],
+      ['boot/kernel/kernel', kernel],
     ] as const) {
       mkdirSync(join(envs, 'head', file, '..'), { recursive: true });
       writeFileSync(join(envs, 'head', file), text);
@@ -177,8 +205,34 @@ describe.skipIf(peers.skip)('the status page shows a host boot, step by step, li
     await notYet('kernel-fetched');
     expect(await text(`${stepCell('loader-dhcp')} .d`)).toBe(`10.92.0.1:${envs}/head`);
 
-    // The kernel, over HTTP this time: the step says so.
-    await run(['busybox', 'wget', '-q', '-O', join(dir, 'kernel.out'), `http://10.92.0.1:8080/head/boot/kernel/kernel`]);
+    // The kernel, over HTTP this time and slowly: the transfer shows with its progress while under
+    // way, and the step (which says HTTP) once it is done.
+    writeFileSync(join(dir, 'slow-get.mjs'), slowGet);
+    // pc's receive buffers small (a namespace's own sysctl): else the kernel takes the whole file
+    // at once, and from the server's side the download is over before anything shows it.
+    await run(['sysctl', '-q', '-w', 'net.ipv4.tcp_rmem=4096 16384 65536']);
+    const download = lan!.run('pc', ['node', join(dir, 'slow-get.mjs'), 'http://10.92.0.1:8080/head/boot/kernel/kernel', join(dir, 'kernel.out')], {
+      timeoutMs: 90_000,
+    });
+    await shown('#transfers tr[data-file] progress');
+    const transfer = await page!.$$eval('#transfers tr[data-file] td', (tds) => tds.map((td) => td.textContent));
+    expect(transfer[0]).toBe('HTTP');
+    expect(transfer[1]).toContain('kernel/kernel');
+    expect(transfer[2]).toMatch(new RegExp(`^${ip.replace(/\./g, '\\.')}:\\d+$`));
+    expect(transfer[3]).toMatch(/ \/ 8\.0 MiB \(\d+ %\)$/);
+    // And it moves: a later transfers event, the same row, further on.
+    await page!.waitForFunction(
+      (first: string) => {
+        const now = (globalThis as unknown as PageGlobal).document.querySelector('#transfers tr[data-file] td:nth-child(4)')?.textContent;
+        return now !== undefined && now !== first;
+      },
+      { timeout: 30_000 },
+      transfer[3]!,
+    );
+    const done = await download;
+    expect(done.exitCode, String(done.stderr)).toBe(0);
+    expect(String(done.stdout)).toBe(`200 ${kernel.length}`);
+    expect(readFileSync(join(dir, 'kernel.out')).equals(kernel)).toBe(true);
     await shown(`${stepCell('kernel-fetched')}.done.last`);
     expect(await text(`${stepCell('kernel-fetched')} .d`)).toBe('head/boot/kernel/kernel (HTTP)');
 
@@ -203,7 +257,10 @@ describe.skipIf(peers.skip)('the status page shows a host boot, step by step, li
     expect(loads).toBe(1);
     expect(navigations).toBe(1);
     expect(await text('#live')).toBe('live');
-    expect(await text('#transfers tbody')).toBe('none under way');
+    // The transfers event's empty list after the last one ended.
+    await page!.waitForFunction(() => (globalThis as unknown as PageGlobal).document.querySelector('#transfers tbody')?.textContent === 'none under way', {
+      timeout: 30_000,
+    });
 
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page!.screenshot({ path: screenshot, fullPage: true });
