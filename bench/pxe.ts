@@ -9,20 +9,27 @@
  * QEMU's start to the loader's attempt to load the kernel (there is none), be and dnsmasq serving the
  * same BE, alternated in the same way. Target: be <= 1.0x dnsmasq.
  *
+ * Then the 8 MB kernel fetched by iPXE over TFTP and over HTTP, both from `be serve` (tftp, dhcp and http
+ * on): the same BIOS boot, only the iPXE script differs (relative names, so TFTP; or
+ * http://${next-server}:8080/head/boot/...), alternated. The kernel phase is read from a capture on the
+ * server's interface: TFTP from the RRQ of vmlinuz to the RRQ of initrd.gz, HTTP from the GET of vmlinuz
+ * to the GET of initrd.gz. Expect HTTP well over 10x faster (TCP windows against lockstep blocks).
+ *
  * BENCH_PXE_ROUNDS (default 5) boots per server (TCG boot times swing with the machine's load: the median
- * and the minimum of several boots mean more than one); BENCH_PXE_ONLY=linux or freebsd runs one part.
+ * and the minimum of several boots mean more than one); BENCH_PXE_ONLY=linux, freebsd or http runs one part.
  * Needs root and the peers of test/e2e (npm run peers).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PxeLab } from '../test/e2e/lab.js';
+import { httpScripts, PxeLab } from '../test/e2e/lab.js';
 import { LineWatcher } from '../test/lan/lines.js';
 import { machine, median, writeSection } from './results.js';
 
 const rounds = Number(process.env.BENCH_PXE_ROUNDS ?? 5);
 const only = process.env.BENCH_PXE_ONLY;
+if (only !== undefined && !['linux', 'freebsd', 'http'].includes(only)) throw new Error(`BENCH_PXE_ONLY=${only}: one of linux, freebsd, http`);
 type ServerName = 'dnsmasq' | 'be';
 
 interface Phases {
@@ -60,8 +67,9 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   try {
     await lab.start();
-    if (only !== 'linux') await freebsdLoader(lab);
-    if (only === 'freebsd') return;
+    if (only === undefined || only === 'freebsd') await freebsdLoader(lab);
+    if (only === 'http') await httpKernel(lab, captures);
+    if (only === 'freebsd' || only === 'http') return;
     // One boot from each server first, not counted: the first boot after the lab starts is slower for
     // whichever server serves it (cold page cache for the kernel image, QEMU's first start).
     for (const server of ['dnsmasq', 'be'] as const) {
@@ -94,11 +102,12 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (only === undefined) await httpKernel(lab, captures);
   } finally {
     await lab.close();
     rmSync(captures, { recursive: true, force: true });
   }
-  if (only === 'freebsd') return;
+  if (only === 'freebsd' || only === 'http') return;
   const row = (name: ServerName) => {
     const t = times[name];
     const p = phaseTimes[name];
@@ -180,6 +189,102 @@ ${row('be')}
 
 be / dnsmasq (medians): ${ratio.toFixed(2)}x (target <= 1.0x).`;
   writeSection('PXE boot, FreeBSD 12.2 pxeboot', body);
+  process.stdout.write(`${body}\n`);
+}
+
+type Transport = 'tftp' | 'http';
+
+/**
+ * The kernel phase of one boot from a capture on the server's interface (tcpdump -tt -A: a header line
+ * with the time, then the payload): TFTP from the RRQ of vmlinuz to the RRQ of initrd.gz; HTTP from
+ * the GET of vmlinuz to the GET of initrd.gz (iPXE asks for the next file once the last one is in).
+ */
+function kernelPhase(pcap: string, transport: Transport): number | undefined {
+  const text = execFileSync('tcpdump', ['-r', pcap, '-n', '-tt', '-A'], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20 });
+  let at: number | undefined;
+  const seen: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const header = /^(\d+\.\d+) IP /.exec(line);
+    if (header) at = Number(header[1]) * 1000;
+    const request = transport === 'tftp' ? /RRQ "[^"]*boot\/(vmlinuz|initrd\.gz)"/.exec(line) : /GET \S*\/boot\/(vmlinuz|initrd\.gz) HTTP/.exec(line);
+    if (request && at !== undefined && seen[request[1]!] === undefined) seen[request[1]!] = at;
+  }
+  const kernel = seen.vmlinuz;
+  const initrd = seen['initrd.gz'];
+  return kernel === undefined || initrd === undefined ? undefined : initrd - kernel;
+}
+
+/**
+ * The 8 MB kernel over TFTP and over HTTP from the same `be serve` (tftp, dhcp, http; the BE served by
+ * path from tftp.root), the same BIOS boot: for TFTP the host gets the BE's pxeboot (the iPXE script with
+ * relative names), for HTTP the host's ipxeScript is the BE's http-named.ipxe (absolute URLs,
+ * http://${next-server}:8080/head/boot/...); both scripts come over TFTP. Alternated, one uncounted boot each first.
+ */
+async function httpKernel(lab: PxeLab, captures: string): Promise<void> {
+  const loadBefore = loadavg()[0]!;
+  const phase: Record<Transport, number[]> = { tftp: [], http: [] };
+  const boots: Record<Transport, number[]> = { tftp: [], http: [] };
+  const served: Record<Transport, number[]> = { tftp: [], http: [] };
+  const bootOnce = async (transport: Transport, pcap: string | undefined) => {
+    await lab.startBe('head', { http: true, ...(transport === 'http' ? { host: { ipxeScript: `head/boot/${httpScripts.named}` } } : {}) });
+    const tcpdump = pcap
+      ? lab.lan.spawn('server', ['tcpdump', '-i', 'eth0', '-n', '-U', '-w', pcap, 'udp port 67 or udp port 68 or udp port 69 or tcp port 8080'])
+      : undefined;
+    if (tcpdump) await new LineWatcher(tcpdump.stderr).next(/listening on/);
+    const result = await lab.boot('bios', 180_000);
+    const log = lab.serverLog();
+    await lab.stopDhcpServer();
+    if (tcpdump?.pid !== undefined) process.kill(tcpdump.pid, 'SIGTERM');
+    await tcpdump;
+    if (result.ms === undefined || result.nestedMarker !== lab.markers.nested) {
+      throw new Error(`kernel over ${transport}: the guest did not boot (timed out: ${result.timedOut}); console tail:\n${result.console.slice(-2000)}`);
+    }
+    // Where the kernel came from, by be's own log: the other transport must not have served it.
+    const msg = transport === 'http' ? '"msg":"download complete"' : '"msg":"transfer complete"';
+    const kernel = log
+      .map((l) => (l.includes(msg) ? (JSON.parse(l) as { file: string; ms: number }) : undefined))
+      .find((e) => e?.file.endsWith('boot/vmlinuz'));
+    if (!kernel) throw new Error(`kernel over ${transport}: be logged no ${msg} of vmlinuz:\n${log.join('\n')}`);
+    return { ms: result.ms, servedMs: kernel.ms };
+  };
+  for (const transport of ['tftp', 'http'] as const) await bootOnce(transport, undefined);
+  for (let round = 0; round < rounds; round++) {
+    const order: Transport[] = round % 2 === 0 ? ['tftp', 'http'] : ['http', 'tftp'];
+    for (const transport of order) {
+      const pcap = join(captures, `kernel-${transport}-${round}.pcap`);
+      const { ms, servedMs } = await bootOnce(transport, pcap);
+      const kernel = kernelPhase(pcap, transport);
+      if (kernel === undefined) throw new Error(`kernel over ${transport}: the capture has no request for vmlinuz then initrd.gz`);
+      phase[transport].push(kernel);
+      boots[transport].push(ms);
+      served[transport].push(servedMs);
+      process.stdout.write(`pxe: kernel round ${round + 1} ${transport}: kernel phase ${kernel.toFixed(0)} ms (be's log: ${servedMs} ms), boot ${s(ms)}\n`);
+    }
+  }
+  const msOf = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+  const row = (t: Transport) => {
+    const p = phase[t];
+    return `| ${t === 'http' ? 'HTTP' : 'TFTP'} | ${msOf(median(p))} | ${msOf(Math.min(...p))} | ${msOf(Math.max(...p))} | ${p.map(msOf).join(', ')} | ${msOf(median(served[t]))} | ${s(median(boots[t]))} |`;
+  };
+  const ratio = median(phase.tftp) / median(phase.http);
+  const body = `iPXE (Debian's, QEMU TCG, BIOS, e1000) fetching the 8 MB Linux kernel (${lab.guest.packages[0] ?? 'Debian'}) of the PXE lab from
+\`be serve\` over TFTP (the iPXE script with relative names: lockstep, blksize 1432, no windowsize) or over
+HTTP (the script's absolute URLs, \`http://\${next-server}:8080/head/boot/...\`, be's http service), the
+same boot otherwise (DHCP and the script over TFTP from the same be serve, the guest's root over NFSv3),
+alternated, ${rounds} boots each, one uncounted boot each first. Kernel phase from a capture on the server's
+interface: TFTP from the RRQ of vmlinuz to the RRQ of initrd.gz, HTTP from the GET of vmlinuz to the GET of
+initrd.gz (the time iPXE spends on the kernel, its own copying included); "be's log" is the \`ms\` of be's
+transfer complete / download complete line for vmlinuz. Machine: ${machine()}; 1-minute load average
+${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.
+
+| kernel over | kernel phase (median) | min | max | each boot | be's log (median) | whole boot (median) |
+| --- | --- | --- | --- | --- | --- | --- |
+${row('tftp')}
+${row('http')}
+
+TFTP / HTTP kernel phase (medians): ${ratio.toFixed(1)}x (expected well over 10x). The whole boot moves by far less:
+under TCG almost all of it is QEMU emulating the firmware and the kernel, and boot times swing by a second or two.`;
+  writeSection('PXE boot, kernel over HTTP', body);
   process.stdout.write(`${body}\n`);
 }
 
