@@ -4,15 +4,8 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { RequestInfo } from '../../src/dhcp/info.js';
-import { type DhcpPacket, getRaw, MessageType, messageTypeName, setRaw } from '../../src/dhcp/packet.js';
+import { type DhcpPacket, MessageType, messageTypeName } from '../../src/dhcp/packet.js';
 import type { HandlerContext, RequestHandler, RequestLog } from './handler.js';
-
-const PXE_VENDOR_OPTIONS = Uint8Array.of(
-  6,
-  1,
-  8, // PXE_DISCOVERY_CONTROL: bit 3, boot from the file name in this offer without boot server discovery
-  255,
-);
 
 export class ProxyHandler implements RequestHandler {
   constructor(private readonly ctx: HandlerContext) {}
@@ -38,7 +31,6 @@ export class ProxyHandler implements RequestHandler {
     }
     const replyType = type === MessageType.DISCOVER ? MessageType.OFFER : MessageType.ACK;
     const reply = ctx.replies.build(packet, info, replyType, '0.0.0.0', boot, false, undefined);
-    if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
     log.info({ host: host?.name, boot: boot.reason, port: viaProxyPort ? 'pxe' : 'dhcp' }, `proxyDHCP ${messageTypeName(replyType)}`);
     if (replyType === MessageType.ACK) {
       ctx.onBootAck?.({ kind: info.kind, mac: info.mac, ip: undefined, host: host?.name, file: boot.file, rootPath: boot.rootPath });

@@ -30,6 +30,15 @@ export interface ReplyOptions {
   log: Logger;
 }
 
+/**
+ * Option 43 for replies that say PXEClient: PXE_DISCOVERY_CONTROL (PXE 2.1 table 2-1) with bit 3, boot
+ * from the file name in this reply, no boot server discovery. Without it, UEFI firmware built on edk2
+ * (OVMF, most PCs) takes an authoritative server's PXEClient offer for a "BINL" offer and asks port 4011
+ * for the boot file instead of loading it (PxeBcParseDhcp4Packet, PxeBcRetryBinlOffer); with it, the
+ * offer is "PXE10" and bit 3 skips the prompt and menu. iPXE and FreeBSD's loaders ignore it.
+ */
+const PXE_VENDOR_OPTIONS = Uint8Array.of(6, 1, 8, 255);
+
 export class Replies {
   private readonly serverIdOption: Uint8Array;
   /** The message type of the reply sent to each request (for the packets-by-outcome counter). */
@@ -90,6 +99,8 @@ export class Replies {
     if (networkOptions) reply.options.push(...networkOptions);
     if (boot.boot) {
       if (boot.vendorClass) setOption(reply, 'vendorClass', boot.vendorClass);
+      // dhcp.options may give option 43 itself (it is among the network options): that one stays.
+      if (boot.vendorClass === 'PXEClient' && !getRaw(reply, 43)) setRaw(reply, 43, PXE_VENDOR_OPTIONS);
       if (boot.nextServer) {
         // siaddr, sname and option 66 all name the same server (firmware reads one or the other)
         reply.siaddr = boot.nextServer;

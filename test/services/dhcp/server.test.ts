@@ -379,6 +379,28 @@ describe('relays, boot information, robustness, restart', () => {
     expect(getOption(offer, 'tftpServer')).toBe('127.0.0.1');
   });
 
+  it("marks PXEClient offers and ACKs as PXE 2.1 offers (option 43, boot from this file): edk2 firmware's own PXE loads the file instead of asking port 4011", async () => {
+    await startServer();
+    const uefi = (type: number) => {
+      const p = request(type, macBytes(7));
+      setOption(p, 'vendorClass', 'PXEClient:Arch:00007:UNDI:003016');
+      setOption(p, 'clientArch', [7]);
+      return p;
+    };
+    const offer = await client.exchange(uefi(MessageType.DISCOVER), server.port);
+    expect(offer.file).toBe('head/boot/loader.efi');
+    expect(getOption(offer, 'vendorClass')).toBe('PXEClient');
+    expect([...getRaw(offer, 43)!]).toEqual([6, 1, 8, 255]);
+    const request_ = uefi(MessageType.REQUEST);
+    setOption(request_, 'serverId', '127.0.0.1');
+    setOption(request_, 'requestedAddress', offer.yiaddr);
+    const ack = await client.exchange(request_, server.port);
+    expect(getOption(ack, 'messageType')).toBe(MessageType.ACK);
+    expect([...getRaw(ack, 43)!]).toEqual([6, 1, 8, 255]);
+    // An ordinary client gets no PXE vendor options.
+    expect(getRaw(await lease(macBytes(29)), 43)).toBeUndefined();
+  });
+
   it('drops malformed datagrams and keeps serving', async () => {
     await startServer();
     const good = encodePacket(request(MessageType.DISCOVER, macBytes(28)));
