@@ -42,7 +42,7 @@ export function register(program: Command): void {
       process.stdout.write(
         [
           `be ${status.version}, pid ${status.pid}, running since ${status.startedAt}`,
-          `configuration: ${status.config}`,
+          `configuration: ${status.embedded ? `the embedded default (${status.config})` : status.config}`,
           `services: ${status.services.join(', ') || 'none'}`,
           '',
         ].join('\n'),

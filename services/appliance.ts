@@ -10,6 +10,7 @@ import { requireHost } from '../src/boot/assignments.js';
 import type { LeaseRow } from '../src/dhcp/report.js';
 import { BeError } from '../src/errors.js';
 import { BeOps } from './be/ops.js';
+import { embeddedConfigPath } from './config.js';
 import { bootPxe } from './boot/pxe.js';
 import type { Supervisor } from './supervisor.js';
 import { wakeTargets } from './wol.js';
@@ -18,6 +19,8 @@ export interface ApplianceStatus {
   pid: number;
   version: string;
   config: string;
+  /** Whether that is the embedded default (config/default.yaml of the package), not a file of the operator's. */
+  embedded: boolean;
   startedAt: string;
   services: string[];
   commands: string[];
@@ -62,6 +65,7 @@ export function registerApplianceCommands(supervisor: Supervisor, info: Applianc
         pid: process.pid,
         version: info.version,
         config: info.configFile,
+        embedded: info.configFile === embeddedConfigPath,
         startedAt,
         services: supervisor.names,
         commands: commands.methods,

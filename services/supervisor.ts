@@ -30,6 +30,8 @@ export interface ApplianceEventMap {
   boot: [{ event: BootEvent; timeline: Timeline }];
   /** The configuration was reloaded (hosts, assignments may differ). */
   reload: [];
+  /** A boot file transfer started or ended (TFTP or HTTP): the list of transfers changed. */
+  transfer: [];
 }
 
 export class Supervisor {

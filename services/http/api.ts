@@ -41,6 +41,9 @@ class ApiError extends Error {
   }
 }
 
+/** How long after a transfer starts or ends its list goes out: changes within it go out together. */
+const soonMs = 100;
+
 const pageCsp = (nonce: string) =>
   `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
@@ -52,6 +55,14 @@ export class Window implements OperatorWindow {
   private transfersShown = false;
   private readonly onBoot = (payload: ApplianceEventMap['boot'][0]) => this.broadcast('boot', payload);
   private readonly onReload = () => this.broadcast('reload', {});
+  /** A transfer started or ended: the list goes out soon, not at the next tick (a download can be over by then). */
+  private readonly onTransfer = () => {
+    this.soonTimer ??= setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.pushTransfers();
+    }, soonMs);
+  };
+  private soonTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WindowOptions) {}
 
@@ -68,10 +79,22 @@ export class Window implements OperatorWindow {
     }
   }
 
-  close(): void {
-    for (const stream of this.streams) stream.destroy();
+  /** Ends every event stream with its last chunk (a browser sees a clean end, not a broken response), then stops. */
+  async close(): Promise<void> {
+    const ended = [...this.streams].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 500); // a client that reads nothing does not hold the shutdown
+          stream.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          stream.end();
+        }),
+    );
     this.streams.clear();
     this.stopTimers();
+    await Promise.all(ended);
   }
 
   private page(req: IncomingMessage, res: ServerResponse): void {
@@ -185,7 +208,7 @@ export class Window implements OperatorWindow {
   }
 
   private startTimers(): void {
-    this.options.events.on('boot', this.onBoot).on('reload', this.onReload);
+    this.options.events.on('boot', this.onBoot).on('reload', this.onReload).on('transfer', this.onTransfer);
     this.transfersTimer = setInterval(() => void this.pushTransfers(), this.options.transfersEveryMs ?? 1000);
     this.keepAliveTimer = setInterval(() => {
       for (const stream of this.streams) stream.write(': keep-alive\n\n');
@@ -193,8 +216,10 @@ export class Window implements OperatorWindow {
   }
 
   private stopTimers(): void {
-    this.options.events.off('boot', this.onBoot).off('reload', this.onReload);
+    this.options.events.off('boot', this.onBoot).off('reload', this.onReload).off('transfer', this.onTransfer);
     clearInterval(this.transfersTimer);
+    clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
     clearInterval(this.keepAliveTimer);
     this.transfersTimer = undefined;
     this.keepAliveTimer = undefined;

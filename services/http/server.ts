@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
   /** A download ended (complete, or not): the metrics' transfers by outcome and bytes sent. */
   onEnded?: (outcome: 'complete' | 'client-error' | 'error' | 'refused', bytes: number) => void;
+  /** A download started or ended: the list of transfers() changed. */
+  onActivity?: () => void;
   /** The page, the API and the metrics (services/http/api.ts); absent: they answer 404 (tests of the boot files alone). */
   window?: OperatorWindow;
 }
@@ -51,8 +53,8 @@ export interface Visitor {
 /** What answers `/`, `/api/...` and `/metrics`. */
 export interface OperatorWindow {
   handle(req: IncomingMessage, res: ServerResponse, area: Area, segments: readonly string[], visitor: Visitor): Promise<void>;
-  /** Ends what it holds open (event streams) so the server can close. */
-  close(): void;
+  /** Ends what it holds open (event streams) so the server can close; resolves once they are ended. */
+  close(): Promise<void>;
 }
 
 /** One download or refusal, for tests and benchmarks (the log line carries the same). */
@@ -148,7 +150,7 @@ export class HttpBootServer {
       this.server = undefined;
       if (!server) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      this.options.window?.close();
+      await this.options.window?.close();
       for (const socket of this.sockets) socket.destroy();
       await Promise.all([closed, ...this.pending]);
     })();
@@ -288,7 +290,11 @@ export class HttpBootServer {
     }
     const download = { path, client, startedAt: Date.now(), progress: { bytes: 0 }, ...(plan.end !== undefined ? { size: plan.end + 1 - plan.start } : {}) };
     this.downloads.add(download);
-    const result = await sendFile(file, res, plan.start, plan.end, download.progress).finally(() => this.downloads.delete(download));
+    this.options.onActivity?.();
+    const result = await sendFile(file, res, plan.start, plan.end, download.progress).finally(() => {
+      this.downloads.delete(download);
+      this.options.onActivity?.();
+    });
     this.options.onEnded?.(result.complete ? 'complete' : result.fault === 'file' ? 'error' : 'client-error', result.bytes);
     const fields = {
       file: path,

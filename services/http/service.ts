@@ -32,6 +32,7 @@ class HttpService implements Service {
       log: this.context.log,
       window: new Window({ commands: this.context.commands, metrics: this.context.metrics, events: this.context.events, log: this.context.log }),
       onEnded: (outcome, bytes) => this.context.metrics.transferEnded('http', outcome, bytes),
+      onActivity: () => this.context.events.emit('transfer'),
       onComplete: (path, client) => {
         const step = classifyDownload(path);
         if (!step) return;

@@ -31,6 +31,8 @@ export interface TftpServerOptions {
   onComplete?: (path: string, client: Client) => void;
   /** Called when a request ends, served or refused: the metrics' transfers by outcome and bytes sent. */
   onEnded?: (outcome: TransferOutcome | 'refused', bytes: number) => void;
+  /** Called when a transfer starts and when it ends: the list of transfers() changed. */
+  onActivity?: () => void;
   /**
    * Run transfers of files open on a descriptor in this many worker threads (tftp.workers); files are
    * always opened here, through `source`. 0 or absent, and generated files: on the main thread.
@@ -225,11 +227,13 @@ export class TftpServer {
     });
     const slot: Slot = { running, aborted: false, job, startedAt };
     this.slots.set(key, slot);
+    this.options.onActivity?.();
     const work = running.done
       .then((outcome) => this.finished(job, slot, outcome))
       .finally(() => {
         this.slots.delete(key);
         this.pending.delete(work);
+        this.options.onActivity?.();
       });
     this.pending.add(work);
   }

@@ -49,6 +49,7 @@ class TftpService implements Service {
         if (step) this.context.bootEvent({ step, ip: client.address, detail: path, protocol: 'tftp' });
       },
       onEnded: (outcome, bytes) => this.context.metrics.transferEnded('tftp', metricOutcome(outcome), bytes),
+      onActivity: () => this.context.events.emit('transfer'),
       maxBlksize: this.config.maxBlksize,
       maxWindowsize: this.config.maxWindowsize,
       maxTransfers: this.config.maxTransfers,
