@@ -22,6 +22,7 @@ export class AuthoritativeHandler implements RequestHandler {
       log.debug({ giaddr: packet.giaddr }, 'relayed from a network we have no pool for: ignored');
       return;
     }
+    const ours = pool.serverAddress;
     const table = pool.table;
     const host = ctx.hostOf(info);
     const now = ctx.now();
@@ -40,15 +41,15 @@ export class AuthoritativeHandler implements RequestHandler {
           return;
         }
         table.offer(info.clientKey, ip, now);
-        const boot = ctx.boot(info, host);
+        const boot = ctx.boot(info, host, pool);
         log.debug({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
-        ctx.replies.send(ctx.replies.build(packet, info, MessageType.OFFER, ip, boot, true, pool.networkOptions), packet);
+        ctx.replies.send(ctx.replies.build(packet, info, MessageType.OFFER, ip, boot, true, pool), packet);
         return;
       }
       case MessageType.REQUEST:
         return this.onRequest(pool, packet, info, host, now, log);
       case MessageType.DECLINE: {
-        if (info.serverId !== ctx.serverAddress || info.requestedAddress === undefined) return;
+        if (info.serverId !== ours || info.requestedAddress === undefined) return;
         const ip = info.requestedAddress;
         const lease = table.holderOf(ip, now) ?? table.leaseOf(info.clientKey);
         if (lease && lease.client !== info.clientKey) return;
@@ -70,9 +71,9 @@ export class AuthoritativeHandler implements RequestHandler {
       }
       case MessageType.INFORM: {
         // RFC 2131 §4.3.5: configuration without an address or lease time, sent to ciaddr.
-        const boot = ctx.boot(info, host);
+        const boot = ctx.boot(info, host, pool);
         log.info({ ciaddr: packet.ciaddr, boot: boot.reason }, 'DHCPACK (INFORM)');
-        ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, '0.0.0.0', boot, false, pool.networkOptions), packet);
+        ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, '0.0.0.0', boot, false, pool), packet);
         return;
       }
       default:
@@ -97,7 +98,7 @@ export class AuthoritativeHandler implements RequestHandler {
   /** RFC 2131 §4.3.2: SELECTING, INIT-REBOOT, RENEWING and REBINDING. */
   private async onRequest(pool: Pool, packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Promise<void> {
     const ctx = this.ctx;
-    const ours = ctx.serverAddress;
+    const ours = pool.serverAddress;
     const table = pool.table;
     let state: string;
     let ip: string;
@@ -110,15 +111,15 @@ export class AuthoritativeHandler implements RequestHandler {
         return;
       }
       const requested = info.requestedAddress ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined);
-      if (requested === undefined) return this.nak(packet, info, 'REQUEST without requested address', log);
+      if (requested === undefined) return this.nak(pool, packet, info, 'REQUEST without requested address', log);
       ip = requested;
     } else if (info.requestedAddress !== undefined && packet.ciaddr === '0.0.0.0') {
       state = 'init-reboot';
       ip = info.requestedAddress;
       // §4.3.2: NAK an address on the wrong network; with no record of the client, stay silent unless the address is free.
-      if (!inSubnet(ip, pool.subnet)) return this.nak(packet, info, `requested ${ip} is not on this network`, log);
+      if (!inSubnet(ip, pool.subnet)) return this.nak(pool, packet, info, `requested ${ip} is not on this network`, log);
       const known = table.leaseOf(info.clientKey);
-      if (known && known.ip !== ip && !host?.ip) return this.nak(packet, info, `client's lease is ${known.ip}, not ${ip}`, log);
+      if (known && known.ip !== ip && !host?.ip) return this.nak(pool, packet, info, `client's lease is ${known.ip}, not ${ip}`, log);
     } else if (packet.ciaddr !== '0.0.0.0') {
       state = 'renewing';
       ip = packet.ciaddr;
@@ -135,25 +136,25 @@ export class AuthoritativeHandler implements RequestHandler {
         log.debug({ ip }, 'INIT-REBOOT for an address outside our pool and no record: silent (RFC 2131 §4.3.2)');
         return;
       }
-      return this.nak(packet, info, `${ip} is not available to this client`, log);
+      return this.nak(pool, packet, info, `${ip} is not available to this client`, log);
     }
     const expires = Math.floor(now / 1000) + ctx.leaseTime;
     const record = { op: 'bind', ip, client: info.clientKey, mac: info.mac, host: host?.name, expires } as const;
     table.apply(record);
     const journal = ctx.journal;
     if (journal) await journal.append(record);
-    const boot = ctx.boot(info, host);
+    const boot = ctx.boot(info, host, pool);
     log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
-    ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, ip, boot, true, pool.networkOptions), packet);
+    ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
     // A renewal is a running system keeping its address, not a step of a boot.
     if (boot.boot && state !== 'renewing') ctx.onBootAck?.({ kind: info.kind, mac: info.mac, ip, host: host?.name, file: boot.file, rootPath: boot.rootPath });
   }
 
-  private nak(packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
+  private nak(pool: Pool, packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
     log.info({ why }, 'DHCPNAK');
     this.ctx.stats.naks++;
     const replies = this.ctx.replies;
-    const reply = replies.base(packet, MessageType.NAK);
+    const reply = replies.base(packet, MessageType.NAK, pool.serverAddress);
     setOption(reply, 'message', why);
     replies.finish(reply, packet, info);
     if (packet.giaddr !== '0.0.0.0') reply.flags |= FLAG_BROADCAST; // §4.3.2: the relay must broadcast a NAK

@@ -3,12 +3,12 @@
  * handlers, authoritative.ts (RFC 2131 §4.3) and proxy.ts (PXE proxyDHCP): the types they share and the
  * one small interface through which a handler sees the server.
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { RequestInfo } from '../../src/dhcp/info.js';
 import type { LeaseTable } from '../../src/dhcp/leases.js';
 import type { DhcpOption, DhcpPacket } from '../../src/dhcp/packet.js';
-import type { BootAnswer, BootEnvironment, BootHost } from '../../src/dhcp/policy.js';
+import type { BootAnswer, BootEnvironment, BootHost, PolicySettings } from '../../src/dhcp/policy.js';
 import type { Logger } from '../log.js';
+import type { Sender } from '../net/datagram.js';
 import type { Journal } from './journal.js';
 import type { Subnet } from './network.js';
 import type { Replies } from './replies.js';
@@ -25,12 +25,22 @@ export interface PoolSpec {
   range: { start: string; end: string } | null;
   router: string | null;
   dns: readonly string[];
+  /**
+   * A network this machine is on by an interface of its own (dhcp.pools[].interface), not behind a
+   * relay: requests arriving by that interface (the native datagram path says which) are this pool's,
+   * and are answered with our address on it as server identifier and next-server.
+   */
+  direct?: { interface: string; ifindex: number; serverAddress: string; httpBaseUrl: string | null };
 }
 
 /** One network the server hands out addresses on: its table and its pre-encoded options. */
 export interface Pool extends PoolSpec {
   table: LeaseTable;
   networkOptions: DhcpOption[];
+  /** Our address for its clients: option 54, and the next-server of its boot answers. */
+  serverAddress: string;
+  /** The boot policy's settings for its clients (next-server and HTTP base are the pool's). */
+  policy: PolicySettings;
 }
 
 /** A client got boot information from us: a step of its network boot (src/boot/timeline.ts). */
@@ -68,17 +78,17 @@ export interface HandlerContext {
   readonly now: () => number;
   /** Called for every ACK that carries boot information. */
   readonly onBootAck: ((ack: BootAck) => void) | undefined;
-  /** The pool a request belongs to: by giaddr when relayed, else the local one; undefined: not ours. */
+  /** The pool a request belongs to: by giaddr when relayed, else by the interface it came in on; undefined: not ours. */
   poolFor(packet: DhcpPacket): Pool | undefined;
   /** The hosts[] entry of the request's MAC. */
   hostOf(info: RequestInfo): DhcpHost | undefined;
   /** Whether `ip` is some host's reservation (hosts[].ip). */
   isReserved(ip: string): boolean;
-  /** The boot policy's answer for this client (src/dhcp/policy.ts). */
-  boot(info: RequestInfo, host: DhcpHost | undefined): BootAnswer;
+  /** The boot policy's answer for this client (src/dhcp/policy.ts), with the settings of its pool when it has one. */
+  boot(info: RequestInfo, host: DhcpHost | undefined, pool?: Pool): BootAnswer;
 }
 
-/** One mode of the server; `rinfo` and `viaProxyPort` matter only to proxy mode. */
+/** One mode of the server; `from` and `viaProxyPort` matter only to proxy mode. */
 export interface RequestHandler {
-  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, rinfo: RemoteInfo, viaProxyPort: boolean): Promise<void>;
+  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Promise<void>;
 }

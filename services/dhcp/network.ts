@@ -1,7 +1,8 @@
 /**
  * The network the DHCP server serves, read from the interface (`dhcp.interface`, else the one holding
- * `server.address`). Node cannot bind a socket to a device nor see on which interface a datagram
- * arrived, so the server serves exactly one broadcast domain directly and any others through relays.
+ * `server.address`). node:dgram cannot tell on which interface a datagram arrived, so on that path the
+ * server serves this one broadcast domain directly and any others through relays; the native datagram
+ * path (services/net/datagram.ts) tells, so there dhcp.pools with an `interface` are served directly too.
  * The interface list comes from the caller (services/net/interfaces.ts readInterfaces()), which also
  * lists interfaces without carrier: a bridge whose guests have not started yet is still the one to serve.
  */
@@ -25,6 +26,8 @@ export interface ServedNetwork {
   subnet: Subnet;
   /** Whether that interface has carrier now (a bridge over unopened taps has none until a guest starts). */
   carrier: boolean;
+  /** Every interface address the machine has, as read (dhcp.pools[].interface is found among them). */
+  interfaces?: readonly InterfaceAddress[];
 }
 
 export function subnetOf(address: string, prefix: number): Subnet {

@@ -2,15 +2,15 @@
  * Proxy mode (PXE spec proxyDHCP): the LAN's DHCP server gives the addresses, we add only the boot
  * information, and only for PXE clients, on port 67 and on the PXE boot server port (4011).
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { RequestInfo } from '../../src/dhcp/info.js';
 import { type DhcpPacket, MessageType, messageTypeName } from '../../src/dhcp/packet.js';
+import type { Sender } from '../net/datagram.js';
 import type { HandlerContext, RequestHandler, RequestLog } from './handler.js';
 
 export class ProxyHandler implements RequestHandler {
   constructor(private readonly ctx: HandlerContext) {}
 
-  async handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, rinfo: RemoteInfo, viaProxyPort: boolean): Promise<void> {
+  async handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Promise<void> {
     const ctx = this.ctx;
     // Only PXE clients; an ordinary client is the LAN's DHCP server's business.
     if (info.kind === 'plain') return;
@@ -37,7 +37,7 @@ export class ProxyHandler implements RequestHandler {
     }
     if (viaProxyPort) {
       // PXE spec: the boot server answers the client where it asked from (it has an address by now).
-      ctx.replies.sendFromProxyPort(reply, packet, rinfo.address, rinfo.port);
+      ctx.replies.sendFromProxyPort(reply, packet, from.address, from.port);
     } else {
       ctx.replies.send(reply, packet);
     }

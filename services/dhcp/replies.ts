@@ -2,18 +2,18 @@
  * DHCP replies: building them from a request and a boot answer, RFC 2131 §4.1 reply addressing, and
  * the outbox that sends them at the end of the event loop's turn.
  */
-import type { Socket } from 'node:dgram';
 import type { RequestInfo } from '../../src/dhcp/info.js';
 import { ipToBytes } from '../../src/dhcp/options.js';
 import { BOOTREPLY, type DhcpOption, type DhcpPacket, encodePacket, getRaw, MessageType, setOption, setRaw } from '../../src/dhcp/packet.js';
 import type { BootAnswer } from '../../src/dhcp/policy.js';
 import type { Logger } from '../log.js';
+import type { DatagramSocket, Via } from '../net/datagram.js';
 
 /** The server's sockets, bound by its start() and cleared by its close(); replies only read them. */
 export interface Sockets {
-  dhcp: Socket | undefined;
+  dhcp: DatagramSocket | undefined;
   /** proxyDHCP's PXE port (4011), in proxy mode only. */
-  proxy: Socket | undefined;
+  proxy: DatagramSocket | undefined;
 }
 
 export interface ReplyOptions {
@@ -28,6 +28,11 @@ export interface ReplyOptions {
   /** Encoded once: lease times (51, 58, 59), dhcp.options merged in. */
   leaseOptions: readonly DhcpOption[];
   log: Logger;
+  /**
+   * How the reply to a request leaves (the native datagram path): a client on a LAN of ours is answered
+   * by the interface its request came in on, so a broadcast needs no route; undefined: by the routing table.
+   */
+  viaFor?: (request: DhcpPacket) => Via | undefined;
 }
 
 /**
@@ -52,8 +57,8 @@ export class Replies {
     this.serverIdOption = ipToBytes(options.serverAddress);
   }
 
-  /** A reply with only the header fields copied from the request and options 53 and 54. */
-  base(request: DhcpPacket, type: number): DhcpPacket {
+  /** A reply with only the header fields copied from the request and options 53 and 54 (`serverAddress`: a pool's own). */
+  base(request: DhcpPacket, type: number, serverAddress?: string): DhcpPacket {
     const reply: DhcpPacket = {
       op: BOOTREPLY,
       htype: request.htype,
@@ -71,7 +76,10 @@ export class Replies {
       file: '',
       options: [],
     };
-    reply.options.push({ code: 53, data: Uint8Array.of(type) }, { code: 54, data: this.serverIdOption });
+    reply.options.push(
+      { code: 53, data: Uint8Array.of(type) },
+      { code: 54, data: serverAddress === undefined ? this.serverIdOption : ipToBytes(serverAddress) },
+    );
     return reply;
   }
 
@@ -82,7 +90,7 @@ export class Replies {
     if (info.relay?.agentInfo) setRaw(reply, 82, info.relay.agentInfo);
   }
 
-  /** An OFFER or ACK: the address, lease times when `withLease`, the pool's network options, the boot answer. */
+  /** An OFFER or ACK: the address, lease times when `withLease`, the pool's network options and server address, the boot answer. */
   build(
     request: DhcpPacket,
     info: RequestInfo,
@@ -90,9 +98,10 @@ export class Replies {
     yiaddr: string,
     boot: BootAnswer,
     withLease: boolean,
-    networkOptions: readonly DhcpOption[] | undefined,
+    pool: { networkOptions: readonly DhcpOption[]; serverAddress: string } | undefined,
   ): DhcpPacket {
-    const reply = this.base(request, type);
+    const reply = this.base(request, type, pool?.serverAddress);
+    const networkOptions = pool?.networkOptions;
     reply.yiaddr = yiaddr;
     if (type === MessageType.ACK && request.ciaddr !== '0.0.0.0') reply.ciaddr = request.ciaddr;
     if (withLease) reply.options.push(...this.options.leaseOptions);
@@ -148,7 +157,7 @@ export class Replies {
     if (socket) this.sendTo(reply, request, address, port, socket);
   }
 
-  private sendTo(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: Socket): void {
+  private sendTo(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: DatagramSocket): void {
     let bytes: Uint8Array;
     try {
       const max = getRaw(request, 57);
@@ -161,7 +170,7 @@ export class Replies {
     this.stats.replies++;
     const type = getRaw(reply, 53);
     if (type?.length === 1) this.answered.set(request, type[0]!);
-    this.outbox.push({ bytes, port, address, socket });
+    this.outbox.push({ bytes, port, address, socket, via: this.options.viaFor?.(request) });
     this.outboxFlush ??= setImmediate(this.flushOutbox);
   }
 
@@ -177,17 +186,17 @@ export class Replies {
    * again and paid for waking it (an inter-processor interrupt, dear on a VM): with perfdhcp as the
    * receiver that cost 0.1-0.3 % more drops at 5,000 exchanges/s and about 5 % more CPU.
    */
-  private outbox: { bytes: Uint8Array; port: number; address: string; socket: Socket }[] = [];
+  private outbox: { bytes: Uint8Array; port: number; address: string; socket: DatagramSocket; via: Via | undefined }[] = [];
   private outboxFlush: NodeJS.Immediate | undefined;
 
   private readonly flushOutbox = (): void => {
     this.outboxFlush = undefined;
     const out = this.outbox;
     this.outbox = [];
-    // No callback: a send error is emitted as the socket's 'error' event, which the server logs.
+    // A send error reaches the socket's error handler, which the server logs.
     for (const reply of out) {
       try {
-        reply.socket.send(reply.bytes, reply.port, reply.address);
+        reply.socket.send(reply.bytes, reply.port, reply.address, reply.via);
       } catch (err) {
         // The socket closed since (shutdown): the client will retry.
         this.options.log.debug({ err: (err as Error).message }, 'reply not sent');

@@ -6,7 +6,6 @@
  * the journal. A malformed datagram is logged (hex at debug) and dropped; nothing a client sends can stop
  * the server.
  */
-import type { RemoteInfo } from 'node:dgram';
 import { requestInfo, type RequestInfo } from '../../src/dhcp/info.js';
 import { LeaseTable } from '../../src/dhcp/leases.js';
 import { bytesToHex, encodeValue, optionByName, OptionValueError } from '../../src/dhcp/options.js';
@@ -17,7 +16,7 @@ import { BeError } from '../../src/errors.js';
 import { ipv4ToInt } from '../../src/net.js';
 import type { Logger } from '../log.js';
 import type { PoolReport } from '../metrics.js';
-import { bindUdp } from '../udp.js';
+import { interfaceIndex, openDatagrams, type Arrival, type DatagramsMode, type Sender } from '../net/datagram.js';
 import { AuthoritativeHandler } from './authoritative.js';
 import type { BootAck, DhcpHost, HandlerContext, Pool, PoolSpec, RequestHandler, RequestLog, ServerStats } from './handler.js';
 import { Journal } from './journal.js';
@@ -48,7 +47,7 @@ export interface DhcpServerOptions {
   range: { start: string; end: string } | null;
   router: string | null;
   dns: readonly string[];
-  /** Pools of networks behind DHCP relays, chosen by giaddr (dhcp.pools). */
+  /** More networks (dhcp.pools): behind DHCP relays, chosen by giaddr, or on interfaces of ours (`direct`), chosen by arrival. */
   relayPools?: readonly PoolSpec[];
   /** Seconds. */
   leaseTime: number;
@@ -68,6 +67,14 @@ export interface DhcpServerOptions {
    * and its outcome (offer, ack, nak: the reply sent; ignored: none was due; dropped: unusable or failed).
    */
   onPacket?: (type: string, outcome: string) => void;
+  /** dhcp.datagrams: the native datagram path (arrival interfaces, replies by interface) or node:dgram. */
+  datagrams?: DatagramsMode;
+  /**
+   * The interface of the directly attached network (dhcp.interface, or the one holding server.address).
+   * On the native path, a request that did not come through a relay and arrived on another interface
+   * is not ours (a multi-homed machine hears its other LANs too) and is ignored.
+   */
+  servedInterface?: string;
   log: Logger;
   now?: () => number;
 }
@@ -109,6 +116,10 @@ function timers(lease: number): { t1: number; t2: number } {
 
 export class DhcpServer {
   private readonly sockets: Sockets = { dhcp: undefined, proxy: undefined };
+  /** Where each request being handled arrived (native path only): its reply leaves by that interface. */
+  private readonly arrivals = new WeakMap<DhcpPacket, Arrival>();
+  /** The index of options.servedInterface, once bound on the native path; 0: not known. */
+  private servedIfindex = 0;
   private journal: Journal | undefined;
   private readonly pools: Pool[];
   private hostsByMac = new Map<string, DhcpHost>();
@@ -139,9 +150,9 @@ export class DhcpServer {
       const at = leaseOptions.findIndex((o) => o.code === extra.code);
       if (at >= 0) leaseOptions[at] = extra;
     }
-    const exclude = [options.serverAddress, ...this.reservedIps.keys()];
+    const exclude = this.excludedAddresses();
     const local: PoolSpec = { subnet: options.subnet, range: options.range, router: options.router, dns: options.dns };
-    this.pools = [local, ...(options.relayPools ?? [])].map((spec) => {
+    this.pools = [local, ...(options.relayPools ?? [])].map((spec): Pool => {
       const networkOptions = [encode('subnetMask', spec.subnet.netmask), encode('broadcastAddress', spec.subnet.broadcast)];
       if (spec.router) networkOptions.push(encode('router', [spec.router]));
       if (spec.dns.length > 0) networkOptions.push(encode('dns', [...spec.dns]));
@@ -151,10 +162,17 @@ export class DhcpServer {
         if (at >= 0) networkOptions[at] = extra;
         else networkOptions.push(extra);
       }
-      return { ...spec, table: new LeaseTable({ range: spec.range, exclude }), networkOptions };
+      const serverAddress = spec.direct?.serverAddress ?? options.serverAddress;
+      const policy = spec.direct ? { ...options.policy, serverAddress, httpBaseUrl: spec.direct.httpBaseUrl } : options.policy;
+      return { ...spec, table: new LeaseTable({ range: spec.range, exclude }), networkOptions, serverAddress, policy };
     });
     const { serverAddress, clientPort, relayPort, broadcastAddress, log } = options;
-    this.replies = new Replies({ serverAddress, clientPort, relayPort, broadcastAddress, leaseOptions, log }, this.sockets, this.stats);
+    // A request straight from a client (giaddr 0) is answered by the interface it came in on.
+    const viaFor = (request: DhcpPacket) => {
+      const arrival = request.giaddr === '0.0.0.0' ? this.arrivals.get(request) : undefined;
+      return arrival ? { ifindex: arrival.ifindex } : undefined;
+    };
+    this.replies = new Replies({ serverAddress, clientPort, relayPort, broadcastAddress, leaseOptions, log, viaFor }, this.sockets, this.stats);
     const context = this.handlerContext();
     this.handler = options.mode === 'proxy' ? new ProxyHandler(context) : new AuthoritativeHandler(context);
   }
@@ -174,10 +192,14 @@ export class DhcpServer {
       },
       now: this.now,
       onBootAck: options.onBootAck,
-      poolFor: (packet) => (packet.giaddr === '0.0.0.0' ? this.pools[0] : this.pools.find((p) => inSubnet(packet.giaddr, p.subnet))),
+      poolFor: (packet) => {
+        if (packet.giaddr !== '0.0.0.0') return this.pools.find((p) => inSubnet(packet.giaddr, p.subnet));
+        const arrival = this.arrivals.get(packet);
+        return (arrival && this.pools.find((p) => p.direct?.ifindex === arrival.ifindex)) || this.pools[0];
+      },
       hostOf: (info) => (info.mac !== undefined ? this.hostsByMac.get(info.mac) : undefined),
       isReserved: (ip) => this.reservedIps.has(ip),
-      boot: (info, host) => decideBoot(info, host, host ? host.env : this.defaultEnv, options.policy),
+      boot: (info, host, pool) => decideBoot(info, host, host ? host.env : this.defaultEnv, pool?.policy ?? options.policy),
     };
   }
 
@@ -193,8 +215,14 @@ export class DhcpServer {
    */
   setHosts(hosts: readonly DhcpHost[], defaultEnv: BootEnvironment | undefined): void {
     this.indexHosts(hosts, defaultEnv);
-    const exclude = [this.options.serverAddress, ...this.reservedIps.keys()];
+    const exclude = this.excludedAddresses();
     for (const pool of this.pools) pool.table.setExcluded(exclude);
+  }
+
+  /** Never handed out dynamically: our own addresses and the reservations. */
+  private excludedAddresses(): string[] {
+    const ours = (this.options.relayPools ?? []).flatMap((p) => (p.direct ? [p.direct.serverAddress] : []));
+    return [this.options.serverAddress, ...ours, ...this.reservedIps.keys()];
   }
 
   /** The lease table of the directly attached network (tests, `be leases`). */
@@ -247,31 +275,41 @@ export class DhcpServer {
           (record) => this.poolOfIp(record.ip).table.apply(record),
         );
       }
-      const socket = await bindUdp({
-        address: this.options.bindAddress,
-        port: this.options.port,
-        service: 'dhcp',
-        keys: { address: 'server.address', port: 'dhcp.port' },
-        recvBufferSize: 4 << 20,
-        sendBufferSize: 1 << 20,
-        // Replies go to giaddr, ciaddr, the broadcast address or the sender: always literals.
-        literalAddressesOnly: true,
-      });
-      this.sockets.dhcp = socket;
-      socket.setBroadcast(true);
-      socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, false));
-      socket.on('error', (err) => this.options.log.warn({ err: err.message }, 'dhcp socket error'));
-      if (this.options.mode === 'proxy' && this.options.proxyPort !== null) {
-        const proxySocket = await bindUdp({
+      const mode = this.options.datagrams ?? 'node';
+      const socket = await openDatagrams(
+        {
+          mode,
           address: this.options.bindAddress,
-          port: this.options.proxyPort,
-          service: 'dhcp (proxyDHCP boot server port)',
-          keys: { address: 'server.address', port: 'dhcp.proxyPort' },
+          port: this.options.port,
+          service: 'dhcp',
+          keys: { address: 'server.address', port: 'dhcp.port' },
+          recvBufferSize: 4 << 20,
+          sendBufferSize: 1 << 20,
+          // Replies go to giaddr, ciaddr, the broadcast address or the sender: always literals.
           literalAddressesOnly: true,
-        });
+          broadcast: true,
+        },
+        'dhcp.datagrams',
+      );
+      this.sockets.dhcp = socket;
+      socket.onMessage((msg, from, arrival) => this.onDatagram(msg, from, arrival, false));
+      socket.onError((err) => this.options.log.warn({ err: err.message }, 'dhcp socket error'));
+      if (socket.path === 'native' && this.options.servedInterface) this.servedIfindex = interfaceIndex(this.options.servedInterface);
+      if (this.options.mode === 'proxy' && this.options.proxyPort !== null) {
+        const proxySocket = await openDatagrams(
+          {
+            mode,
+            address: this.options.bindAddress,
+            port: this.options.proxyPort,
+            service: 'dhcp (proxyDHCP boot server port)',
+            keys: { address: 'server.address', port: 'dhcp.proxyPort' },
+            literalAddressesOnly: true,
+          },
+          'dhcp.datagrams',
+        );
         this.sockets.proxy = proxySocket;
-        proxySocket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo, true));
-        proxySocket.on('error', (err) => this.options.log.warn({ err: err.message }, 'proxyDHCP socket error'));
+        proxySocket.onMessage((msg, from, arrival) => this.onDatagram(msg, from, arrival, true));
+        proxySocket.onError((err) => this.options.log.warn({ err: err.message }, 'proxyDHCP socket error'));
       }
     } catch (err) {
       await this.close();
@@ -291,6 +329,7 @@ export class DhcpServer {
         range: this.options.range,
         relayPools: this.pools.length - 1,
         leases: this.pools.reduce((n, p) => n + p.table.leases().length, 0),
+        datagrams: this.sockets.dhcp!.path,
       },
       'dhcp listening',
     );
@@ -300,6 +339,11 @@ export class DhcpServer {
     const socket = this.sockets.dhcp;
     if (!socket) throw new Error('dhcp server not started');
     return socket.address().port;
+  }
+
+  /** Which datagram path the server's sockets take (native or node), once started. */
+  get datagramPath(): 'native' | 'node' | undefined {
+    return this.sockets.dhcp?.path;
   }
 
   get proxyPort(): number | undefined {
@@ -315,16 +359,7 @@ export class DhcpServer {
     this.closing ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       this.replies.flush();
-      for (const socket of [this.sockets.dhcp, this.sockets.proxy]) {
-        if (!socket) continue;
-        await new Promise<void>((resolve) => {
-          try {
-            socket.close(() => resolve());
-          } catch {
-            resolve();
-          }
-        });
-      }
+      for (const socket of [this.sockets.dhcp, this.sockets.proxy]) await socket?.close();
       this.sockets.dhcp = undefined;
       this.sockets.proxy = undefined;
       await this.journal?.close();
@@ -332,9 +367,9 @@ export class DhcpServer {
     return this.closing;
   }
 
-  private onDatagram(msg: Buffer, rinfo: RemoteInfo, viaProxyPort: boolean): void {
+  private onDatagram(msg: Buffer, sender: Sender, arrival: Arrival | undefined, viaProxyPort: boolean): void {
     this.stats.received++;
-    const from = `${rinfo.address}:${rinfo.port}`;
+    const from = `${sender.address}:${sender.port}`;
     const count = this.options.onPacket ?? (() => {});
     let packet: DhcpPacket;
     let info: RequestInfo;
@@ -361,10 +396,19 @@ export class DhcpServer {
       count('bootp', 'ignored');
       return;
     }
+    if (arrival) {
+      const ours = arrival.ifindex === this.servedIfindex || this.pools.some((p) => p.direct?.ifindex === arrival.ifindex);
+      if (packet.giaddr === '0.0.0.0' && this.servedIfindex !== 0 && !ours) {
+        this.drop(from, `arrived on interface ${arrival.ifindex}, which this server does not serve, and not through a relay: another LAN's`);
+        count(messageTypeName(info.messageType).toLowerCase(), 'ignored');
+        return;
+      }
+      this.arrivals.set(packet, arrival);
+    }
     const type = messageTypeName(info.messageType).toLowerCase();
     const log = lazyChild(this.options.log, () => ({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` }));
     if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
-    this.handler.handle(packet, info, log, rinfo, viaProxyPort).then(
+    this.handler.handle(packet, info, log, sender, viaProxyPort).then(
       () => {
         const reply = this.replies.answered.get(packet);
         count(type, reply === undefined ? 'ignored' : messageTypeName(reply).toLowerCase());

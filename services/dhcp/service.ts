@@ -7,7 +7,8 @@ import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { defaultHttpBaseUrl } from '../../src/http/route.js';
 import { parseCidr } from '../../src/net.js';
-import { readInterfaces } from '../net/interfaces.js';
+import { datagramPath, interfaceIndex } from '../net/datagram.js';
+import { readInterfaces, type InterfaceAddress } from '../net/interfaces.js';
 import { inSubnet, servedNetwork, subnetOf, type ServedNetwork, type Subnet } from './network.js';
 import type { BootCatalogue, BootSnapshot } from '../boot/catalogue.js';
 import { DhcpServer, type BootAck, type DhcpHost, type DhcpServerOptions, type PoolSpec } from './server.js';
@@ -43,9 +44,12 @@ export function bootHosts({ config, catalogue }: BootSnapshot): { hosts: DhcpHos
   return { hosts, defaultEnv: defaultEnvironment(config, catalogue) };
 }
 
-/** The networks behind relays (dhcp.pools), each range checked against its subnet. */
-function relayPoolsOf(config: Config): PoolSpec[] {
-  return config.dhcp.pools.map((p, index) => {
+/**
+ * The other networks (dhcp.pools), each range checked against its subnet: behind relays, or on an
+ * interface of this machine (`interface`), whose address there is then our server address for it.
+ */
+function relayPoolsOf(config: Config, interfaces: readonly InterfaceAddress[]): PoolSpec[] {
+  return config.dhcp.pools.map((p, index): PoolSpec => {
     const cidr = parseCidr(p.subnet);
     const subnet = subnetOf(cidr.network, cidr.prefix);
     for (const [key, ip] of [
@@ -54,7 +58,22 @@ function relayPoolsOf(config: Config): PoolSpec[] {
     ] as const) {
       if (!inSubnet(ip, subnet)) throw new BeError('E_CONFIG', `dhcp.pools[${index}].range.${key} ${ip} is not in its subnet ${p.subnet}`);
     }
-    return { subnet, range: p.range, router: p.router, dns: p.dns ?? config.dhcp.dns };
+    const spec = { subnet, range: p.range, router: p.router, dns: p.dns ?? config.dhcp.dns };
+    if (p.interface === null) return spec;
+    const key = `dhcp.pools[${index}].interface ${p.interface}`;
+    const path = datagramPath(config.dhcp.datagrams, 'dhcp.datagrams');
+    if (path.path !== 'native') {
+      throw new BeError('E_CONFIG', `${key}: serving a network by its interface needs the native datagram path, and this one is node (${path.why})`);
+    }
+    const own = interfaces.find((a) => a.name === p.interface && inSubnet(a.address, subnet));
+    if (!own) {
+      const has = interfaces.filter((a) => a.name === p.interface).map((a) => `${a.address}/${a.prefix}`);
+      throw new BeError('E_CONFIG', `${key} has no address in ${p.subnet} (${has.length ? `it has ${has.join(', ')}` : 'no such interface with IPv4'})`);
+    }
+    const ifindex = interfaceIndex(p.interface);
+    if (ifindex === 0) throw new BeError('E_CONFIG', `${key}: no interface of that name`);
+    const httpBaseUrl = config.dhcp.httpBaseUrl ?? defaultHttpBaseUrl(config.http, own.address);
+    return { ...spec, direct: { interface: p.interface, ifindex, serverAddress: own.address, httpBaseUrl } };
   });
 }
 
@@ -87,7 +106,7 @@ export function serverOptions(config: Config, log: Logger, net: ServedNetwork, b
       log.warn('dhcp: authoritative mode with no dhcp.range and no hosts[].ip: no client can get an address');
     }
   }
-  const relayPools = relayPoolsOf(config);
+  const relayPools = relayPoolsOf(config, net.interfaces ?? []);
   checkReservations(boot.config, [net.subnet, ...relayPools.map((p) => p.subnet)]);
   return {
     mode: dhcp.mode === 'proxy' ? 'proxy' : 'authoritative',
@@ -110,6 +129,8 @@ export function serverOptions(config: Config, log: Logger, net: ServedNetwork, b
     // UEFI HTTP boot: the configured base, else our own HTTP service at the next-server address.
     policy: { serverAddress: net.address, bootUnknown: dhcp.bootUnknown, httpBaseUrl: dhcp.httpBaseUrl ?? defaultHttpBaseUrl(config.http, net.address) },
     leaseFile: dhcp.mode === 'authoritative' ? dhcp.leaseFile : null,
+    datagrams: dhcp.datagrams,
+    ...(net.interface ? { servedInterface: net.interface } : {}),
     log,
   };
 }
@@ -120,7 +141,8 @@ export function serverOptions(config: Config, log: Logger, net: ServedNetwork, b
  * says so once, and answers as soon as the link comes up (its socket listens on every interface).
  */
 export async function networkToServe(config: Config, log: Logger): Promise<ServedNetwork> {
-  const net = servedNetwork(config, await readInterfaces());
+  const interfaces = await readInterfaces();
+  const net = { ...servedNetwork(config, interfaces), interfaces };
   if (!net.carrier) {
     log.warn(
       { interface: net.interface, address: net.address },
@@ -147,6 +169,9 @@ class DhcpService implements Service {
     const options = serverOptions(this.config, this.log, net, this.context.boot.current);
     this.subnets = [options.subnet, ...(options.relayPools ?? []).map((p) => p.subnet)];
     const metrics = this.context.metrics;
+    const path = datagramPath(options.datagrams ?? 'auto', 'dhcp.datagrams');
+    if (path.why) this.log.info({ datagrams: 'node', why: path.why }, 'dhcp: node:dgram datagram path (one broadcast domain, replies by the routing table)');
+    else this.log.info({ datagrams: 'native' }, 'dhcp: native datagram path (arrival interfaces, replies by interface)');
     const server = new DhcpServer({ ...options, onBootAck: (ack) => this.reportBoot(ack), onPacket: (type, outcome) => metrics.dhcpPacket(type, outcome) });
     await server.start();
     this.server = server;

@@ -26,6 +26,19 @@ declare module 'zod' {
 }
 
 const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address (a.b.c.d)' }).meta({ format: 'ipv4' });
+/** How a UDP service reaches the network (services/net/datagram.ts). */
+const datagrams = z
+  .enum(['auto', 'native', 'node'])
+  .default('auto')
+  .meta({
+    description: 'How the sockets reach the network.',
+    values: {
+      auto: 'the native datagram path when it loads (built by npm run build with the C compiler), else node:dgram; the log says which.',
+      native: 'the native path or refuse to start: it knows the interface each request came in on, and answers by it.',
+      node: "node:dgram: one broadcast domain (the interface's), replies by the routing table (a broadcast needs a route for 255.255.255.255).",
+    },
+  });
+
 const port = z.number().int().min(1).max(65535);
 const mac = z
   .string()
@@ -201,6 +214,14 @@ const dhcpPool = z.strictObject({
   range: range.describe('The dynamic pool of that network, in either form of dhcp.range.'),
   router: ipv4.nullable().default(null).describe('Default gateway (option 3) handed to its clients; null to send none.'),
   dns: z.array(ipv4).nullable().default(null).describe('DNS servers (option 6) handed to its clients; null: the same as dhcp.dns.'),
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'must be an interface name')
+    .nullable()
+    .default(null)
+    .describe(
+      "A network this machine is on itself, by this interface, rather than behind a relay: requests that arrive there are served from this pool, with this machine's address on it as server and next-server. Needs the native datagram path (dhcp.datagrams auto or native). null: behind a relay.",
+    ),
 });
 
 const dhcp = z
@@ -224,6 +245,7 @@ const dhcp = z
       .nullable()
       .default(null)
       .describe('The interface whose address, subnet and broadcast address the server uses. null: the interface that holds server.address.'),
+    datagrams: datagrams,
     range: range
       .nullable()
       .default(null)
@@ -243,7 +265,7 @@ const dhcp = z
       .default([])
       .meta({
         description:
-          "Networks behind DHCP relays (authoritative mode): one appliance, many subnets. A relayed request whose giaddr lies in a pool's `subnet` gets an address from that pool's `range`, its `router`, and its `dns`.",
+          "More networks (authoritative mode): one appliance, many subnets, each behind a DHCP relay (a relayed request whose giaddr lies in a pool's `subnet` gets an address from its `range`, its `router`, and its `dns`) or on an interface of this machine (`interface`).",
         examples: [[{ subnet: '10.98.0.0/24', range: '10.98.0.100-10.98.0.199', router: '10.98.0.1', dns: null }]],
       }),
     leaseTime: z

@@ -123,6 +123,20 @@ export class Lan {
     ip(['-n', ns, 'link', 'set', 'lo', 'up']);
   }
 
+  /**
+   * Puts a host of this LAN on another LAN too: a second interface (`ifname`) in the host's namespace,
+   * on the other LAN's bridge, with `address`/24 and no routes beyond the connected one. Gone with
+   * either LAN.
+   */
+  join(other: Lan, host: string, address: string, ifname = 'eth1'): void {
+    const ns = this.host(host).ns;
+    const port = `j${++counter}`;
+    ip(['link', 'add', ifname, 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', other.switchNs]);
+    ip(['-n', other.switchNs, 'link', 'set', port, 'master', 'br0', 'up']);
+    ip(['-n', ns, 'addr', 'add', `${address}/24`, 'brd', `${other.subnet}.255`, 'dev', ifname]);
+    ip(['-n', ns, 'link', 'set', ifname, 'up']);
+  }
+
   /** A tap device on the bridge, in the switch namespace, for a QEMU guest's NIC (`-netdev tap,ifname=NAME`). */
   addTap(name: string): void {
     ip(['-n', this.switchNs, 'tuntap', 'add', 'dev', name, 'mode', 'tap']);

@@ -1,0 +1,221 @@
+/**
+ * One interface for UDP sockets with two ways underneath: the native path (native/datagram.c, built
+ * by scripts/build-native.mjs), which reads in batches and knows each datagram's arrival interface and
+ * can send by an interface whatever the routing table says; and node:dgram, which knows neither. The
+ * native path is taken when it loads (`auto`), unless the configuration says `node`; when it cannot
+ * load, `auto` falls back to dgram by itself and `native` is an error.
+ */
+import { createRequire as requireFrom } from 'node:module';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:dgram';
+import { BeError } from '../../src/errors.js';
+import { intToIPv4, ipv4ToInt } from '../../src/net.js';
+import { packageRoot } from '../config.js';
+import { bindFailureMessage, bindUdp, type BindOptions } from '../udp.js';
+
+export type DatagramsMode = 'auto' | 'native' | 'node';
+export type DatagramPath = 'native' | 'node';
+
+/** Where a datagram arrived: the interface (its index) and the local address it was sent to. */
+export interface Arrival {
+  ifindex: number;
+  local: string;
+}
+
+export interface Sender {
+  address: string;
+  port: number;
+}
+
+export type MessageHandler = (msg: Buffer, from: Sender, arrival: Arrival | undefined) => void;
+
+/** How a datagram leaves: by this interface (a broadcast too, with no route for it), from this address. */
+export interface Via {
+  ifindex?: number;
+  source?: string;
+}
+
+export interface DatagramSocket {
+  readonly path: DatagramPath;
+  /** The bound address and port. */
+  address(): Sender;
+  /** Starts delivering datagrams (copies: the handler may keep them). */
+  onMessage(handler: MessageHandler): void;
+  /** A send that failed (dgram's 'error' event, or the native path's errno). */
+  onError(handler: (err: NodeJS.ErrnoException) => void): void;
+  /** Fire and forget; `via` is honoured on the native path only. */
+  send(bytes: Uint8Array, port: number, address: string, via?: Via): void;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions extends BindOptions {
+  mode: DatagramsMode;
+  /** SO_BROADCAST (dgram's setBroadcast; always on for native sockets). */
+  broadcast?: boolean;
+}
+
+interface NativeModule {
+  open(address: string, port: number, recvBuffer: number, sendBuffer: number, reuseAddr: boolean): object;
+  port(socket: object): number;
+  start(socket: object, payload: ArrayBuffer, slot: number, meta: ArrayBuffer, callback: (count: number) => void): void;
+  send(socket: object, bytes: Uint8Array, address: number, port: number, ifindex: number, source: number): number;
+  sendBatch(socket: object, payload: Uint8Array, meta: Int32Array, count: number): number;
+  close(socket: object): void;
+  interfaceIndex(name: string): number;
+  interfaceName(index: number): string | undefined;
+  readonly batch: number;
+  readonly metaFields: number;
+}
+
+let loaded: { module: NativeModule } | { error: string } | undefined;
+
+/** The native module, or why it cannot be had (not built, built for another Node, another OS). */
+export function nativeDatagrams(): { module: NativeModule } | { error: string } {
+  if (loaded) return loaded;
+  const file = join(packageRoot(), 'build', 'native', 'datagram.node');
+  try {
+    loaded = { module: requireFrom(import.meta.url)(file) as NativeModule };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    loaded = { error: code === 'MODULE_NOT_FOUND' ? `${file} is not built (npm run build compiles it)` : (err as Error).message.split('\n')[0]! };
+  }
+  return loaded;
+}
+
+/** Which path a mode takes here, and why when it is not the native one. Throws for `native` when it cannot load. */
+export function datagramPath(mode: DatagramsMode, key: string): { path: DatagramPath; why?: string } {
+  if (mode === 'node') return { path: 'node', why: `${key} is node` };
+  const native = nativeDatagrams();
+  if ('module' in native) return { path: 'native' };
+  if (mode === 'native') throw new BeError('E_CONFIG', `${key} is native, but the native datagram path cannot load: ${native.error}`);
+  return { path: 'node', why: native.error };
+}
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
+
+function errnoError(syscall: string, errno: number): NodeJS.ErrnoException {
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  return Object.assign(new Error(`${syscall} ${code}`), { code, errno: -errno, syscall });
+}
+
+/** Opens a bound socket on the path `options.mode` picks; rejects with BeError('E_BIND') as bindUdp does. */
+export async function openDatagrams(options: OpenOptions, key: string): Promise<DatagramSocket> {
+  const { path } = datagramPath(options.mode, key);
+  if (path === 'native') return NativeSocket.open((nativeDatagrams() as { module: NativeModule }).module, options);
+  const socket = await bindUdp(options);
+  if (options.broadcast) socket.setBroadcast(true);
+  return new NodeSocket(socket);
+}
+
+class NodeSocket implements DatagramSocket {
+  readonly path = 'node';
+  private errorHandler: (err: NodeJS.ErrnoException) => void = () => {};
+  private readonly afterSend = (err: Error | null) => {
+    if (err) this.errorHandler(err);
+  };
+  constructor(private readonly socket: Socket) {}
+
+  address(): Sender {
+    const { address, port } = this.socket.address();
+    return { address, port };
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.socket.on('message', (msg, rinfo) => handler(msg, { address: rinfo.address, port: rinfo.port }, undefined));
+  }
+
+  onError(handler: (err: NodeJS.ErrnoException) => void): void {
+    this.errorHandler = handler;
+    this.socket.on('error', handler);
+  }
+
+  send(bytes: Uint8Array, port: number, address: string): void {
+    // With no callback, dgram drops a failed send without a word (ENETUNREACH for a broadcast with no
+    // route for it: every OFFER lost, nothing logged), whatever its documentation says of 'error'.
+    this.socket.send(bytes, port, address, this.afterSend);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}
+
+/** Bytes of one datagram slot: a DHCP or TFTP request, with room for a jumbo frame's worth. */
+const slotBytes = 9216;
+
+class NativeSocket implements DatagramSocket {
+  readonly path = 'native';
+  private errorHandler: (err: NodeJS.ErrnoException) => void = () => {};
+  private closed = false;
+
+  private constructor(
+    private readonly native: NativeModule,
+    private readonly handle: object,
+    private readonly bound: Sender,
+  ) {}
+
+  static open(native: NativeModule, options: OpenOptions): NativeSocket {
+    let handle: object;
+    try {
+      handle = native.open(options.address, options.port, options.recvBufferSize ?? 0, options.sendBufferSize ?? 0, options.reuseAddr ?? false);
+    } catch (err) {
+      const errno = Number((err as NodeJS.ErrnoException).code);
+      const cause = Number.isInteger(errno) ? errnoError('bind', errno) : (err as NodeJS.ErrnoException);
+      throw new BeError('E_BIND', bindFailureMessage(cause, options), undefined, { cause });
+    }
+    return new NativeSocket(native, handle, { address: options.address, port: native.port(handle) });
+  }
+
+  address(): Sender {
+    return this.bound;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    const { batch, metaFields } = this.native;
+    const payload = new ArrayBuffer(slotBytes * batch);
+    const bytes = new Uint8Array(payload);
+    const metaBuffer = new ArrayBuffer(4 * metaFields * batch);
+    const meta = new Int32Array(metaBuffer);
+    this.native.start(this.handle, payload, slotBytes, metaBuffer, (count) => {
+      for (let i = 0; i < count; i++) {
+        const m = i * metaFields;
+        if (meta[m + 5] !== 0) continue; // truncated: larger than any request we serve
+        const length = meta[m]!;
+        // A copy: the next batch reuses these bytes, and decoders keep views into what they are given.
+        const msg = Buffer.from(bytes.subarray(i * slotBytes, i * slotBytes + length));
+        const from = { address: intToIPv4(meta[m + 1]! >>> 0), port: meta[m + 2]! };
+        const ifindex = meta[m + 3]!;
+        handler(msg, from, ifindex === 0 ? undefined : { ifindex, local: intToIPv4(meta[m + 4]! >>> 0) });
+      }
+    });
+  }
+
+  onError(handler: (err: NodeJS.ErrnoException) => void): void {
+    this.errorHandler = handler;
+  }
+
+  send(bytes: Uint8Array, port: number, address: string, via?: Via): void {
+    if (this.closed) return;
+    const sent = this.native.send(this.handle, bytes, ipv4ToInt(address), port, via?.ifindex ?? 0, via?.source ? ipv4ToInt(via.source) : 0);
+    if (sent < 0) this.errorHandler(errnoError('sendmsg', -sent));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close(this.handle);
+  }
+}
+
+/** An interface's index, 0 when there is no such interface or no native path to ask. */
+export function interfaceIndex(name: string): number {
+  const native = nativeDatagrams();
+  return 'module' in native ? native.module.interfaceIndex(name) : 0;
+}
