@@ -111,6 +111,7 @@ export async function openDatagrams(options: OpenOptions, key: string): Promise<
 class NodeSocket implements DatagramSocket {
   readonly path = 'node';
   private errorHandler: (err: NodeJS.ErrnoException) => void = () => {};
+  private closed = false;
   private readonly afterSend = (err: Error | null) => {
     if (err) this.errorHandler(err);
   };
@@ -131,12 +132,14 @@ class NodeSocket implements DatagramSocket {
   }
 
   send(bytes: Uint8Array, port: number, address: string): void {
+    if (this.closed) return;
     // With no callback, dgram drops a failed send without a word (ENETUNREACH for a broadcast with no
     // route for it: every OFFER lost, nothing logged), whatever its documentation says of 'error'.
     this.socket.send(bytes, port, address, this.afterSend);
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());

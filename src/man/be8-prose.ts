@@ -30,7 +30,7 @@ With \`http.enabled\`, the \`http\` service also answers, for clients in \`http.
 The API's two actions, \`POST /api/hosts/NAME/wake\` (as \`be wol NAME\`) and \`POST /api/hosts/NAME/assign\` with \`{"be": "BE"}\` (as \`be bootpxe BE --host NAME\`), need the token from every client, and are refused while \`http.token\` is null; errors are JSON objects with a stable \`code\`.
 
 DHCP (ports 67 and 4011) and TFTP (port 69) need root.
-The DHCP server answers on one broadcast domain, that of \`dhcp.interface\`, and on other networks only through DHCP relays, each with a \`dhcp.pools\` entry.`,
+The DHCP server answers on the broadcast domain of \`dhcp.interface\`, on networks behind DHCP relays, and, on the native datagram path (\`dhcp.datagrams\`), on more LANs of this machine by \`dhcp.pools[].interface\`; it answers a client by the interface its request came in on.`,
 
   status: `Asks the running appliance, over its control socket, what it runs: its pid, configuration file and services.
 With a host name or MAC address, the steps of that machine's last network boot as the appliance saw them, with times: Wake-on-LAN sent, firmware DHCP, loader fetched, the loader's own DHCP, kernel fetched.
@@ -200,7 +200,7 @@ export const standardsNotes = `proxyDHCP and boot server discovery follow the Pr
 export const history = `The command set (\`be create\`, \`be mount\`, \`be sharenfs\`, \`be bootnfs\`, \`be sharepxe\`, \`be bootpxe\`, \`be wol\`) follows the BSDCan 2018 talk that started \`be\`.
 One Node.js process replaces what those steps took before: dnsmasq, tftp-hpa, hand-written exports and shell scripts.`;
 
-export const caveats = `Node.js can neither bind a socket to an interface nor tell which interface a datagram arrived on, so the DHCP server serves one broadcast domain directly and other networks only through relays; relay the other LANs, or run one appliance per LAN.
+export const caveats = `The native datagram path is compiled when be is built or installed, with cc(1) and the headers of the Node.js that runs it; without them be runs on node:dgram, which cannot tell which interface a datagram arrived on, so the DHCP server then serves one broadcast domain directly and other networks only through relays, and a broadcast reply needs a route for 255.255.255.255.
 bhyve guests, jails and \`mount -t zfs\` need FreeBSD.`;
 
 export const seeAlso = ['be.yaml(5)', 'exports(5)', 'rc.conf(5)', 'bectl(8)', 'bhyve(8)', 'bhyveload(8)', 'jail(8)', 'jexec(8)', 'mountd(8)', 'zfs(8)'];

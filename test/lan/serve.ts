@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Result, ResultPromise } from 'execa';
 import { beMain } from '../cli/be.js';
+import { datagramSettings } from './datagrams.js';
 import { LineWatcher } from './lines.js';
 import type { Lan } from './netns.js';
 
@@ -41,7 +42,10 @@ export async function serveBe(lan: Lan, host: string, options: ServeOptions = {}
   const config = options.config?.file;
   if (config && options.config?.yaml !== undefined) writeFileSync(config, options.config.yaml);
   const ns = lan.hosts.find((h) => h.name === host)?.ns ?? host;
-  const child = lan.spawnIn(ns, ['node', beMain, ...(config ? ['-c', config] : []), ...settings, 'serve', ...(only ? ['--only', only] : []), ...args]);
+  const child = lan.spawnIn(ns, [
+    ...['node', beMain, ...(config ? ['-c', config] : []), ...datagramSettings(), ...settings],
+    ...['serve', ...(only ? ['--only', only] : []), ...args],
+  ]);
   const out = new LineWatcher(child.stdout);
   const err = new LineWatcher(child.stderr);
   const stop = async () => {

@@ -7,6 +7,7 @@ import { BeError } from '../../../src/errors.js';
 import { DhcpServer, dhcpBindError, type DhcpHost, type DhcpServerOptions } from '../../../services/dhcp/server.js';
 import { subnetOf } from '../../../services/dhcp/network.js';
 import { LogCapture, macBytes, request, TestClient } from './helpers.js';
+import { testDatagrams } from '../../lan/datagrams.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 const rfc3004 = (...items: string[]) => Uint8Array.from(items.flatMap((i) => [i.length, ...new TextEncoder().encode(i)]));
@@ -23,6 +24,8 @@ function options(overrides: Partial<DhcpServerOptions> = {}): DhcpServerOptions 
     { name: 'm1', mac: '52:54:00:be:01:07', env, loaderEnv: { 'vfs.root.mountfrom': 'nfs:' } },
   ];
   return {
+    // The native path unless BE_TEST_DATAGRAMS says otherwise: CI runs this file on both (npm run test:datagrams).
+    datagrams: testDatagrams(),
     mode: 'authoritative',
     bindAddress: '127.0.0.1',
     port: 0,

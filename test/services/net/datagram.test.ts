@@ -1,0 +1,88 @@
+/**
+ * The datagram interface on both paths, on loopback: the same behaviour from node:dgram and the native
+ * addon, and what only the native one gives (the arrival interface, batches). Under CI the native path
+ * must load: a missing compiler would otherwise pass unnoticed as a fallback.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { datagramPath, interfaceIndex, nativeDatagrams, openDatagrams, type DatagramSocket, type DatagramsMode } from '../../../services/net/datagram.js';
+import { BeError } from '../../../src/errors.js';
+
+const native = nativeDatagrams();
+const paths: DatagramsMode[] = 'module' in native ? ['node', 'native'] : ['node'];
+const open = (mode: DatagramsMode, port = 0) =>
+  openDatagrams({ mode, address: '127.0.0.1', port, service: 'test', keys: { address: 'test.address', port: 'test.port' }, broadcast: true }, 'test.datagrams');
+
+const sockets: DatagramSocket[] = [];
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((s) => s.close()));
+});
+
+interface Got {
+  msg: Buffer;
+  from: { address: string; port: number };
+  arrival: { ifindex: number; local: string } | undefined;
+}
+
+function collect(socket: DatagramSocket, count: number): Promise<Got[]> {
+  const got: Got[] = [];
+  return new Promise((resolve) =>
+    socket.onMessage((msg, from, arrival) => {
+      got.push({ msg, from, arrival });
+      if (got.length === count) resolve(got);
+    }),
+  );
+}
+
+describe('the datagram paths', () => {
+  it('loads the native path under CI', () => {
+    if (process.env.CI === 'true') expect(native).toHaveProperty('module');
+    expect(datagramPath('node', 'k')).toEqual({ path: 'node', why: 'k is node' });
+    expect(datagramPath('auto', 'k').path).toBe('module' in native ? 'native' : 'node');
+  });
+
+  it.each(paths)('%s: sends and receives, copies each datagram, and names the sender', async (mode) => {
+    const a = await open(mode);
+    const b = await open(mode);
+    sockets.push(a, b);
+    expect(a.path).toBe(mode);
+    const arrived = collect(b, 100);
+    for (let i = 0; i < 100; i++) a.send(new TextEncoder().encode(`datagram ${i}`), b.address().port, '127.0.0.1');
+    const got = await arrived;
+    expect(got.map((g) => g.msg.toString())).toEqual(Array.from({ length: 100 }, (_, i) => `datagram ${i}`));
+    expect(got[0]!.from).toEqual({ address: '127.0.0.1', port: a.address().port });
+    if (mode === 'native') expect(got[0]!.arrival).toEqual({ ifindex: interfaceIndex('lo'), local: '127.0.0.1' });
+    else expect(got[0]!.arrival).toBeUndefined();
+  });
+
+  it.each(paths)('%s: a port in use is one BeError line naming the key', async (mode) => {
+    const a = await open(mode);
+    sockets.push(a);
+    const refused = await open(mode, a.address().port).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BeError);
+    expect((refused as BeError).message).toBe(
+      `test: cannot bind UDP 127.0.0.1:${a.address().port}: address already in use (another server holds port ${a.address().port}): stop it or set test.port to a free port`,
+    );
+  });
+
+  it.each(paths)('%s: reports a failed send to its error handler, and close is idempotent', async (mode) => {
+    const a = await open(mode);
+    const errors: string[] = [];
+    a.onError((err) => errors.push(String(err.code)));
+    // A datagram over 64 KiB cannot be sent: EMSGSIZE on both paths.
+    a.send(new Uint8Array(70_000), 9, '127.0.0.1');
+    await expect.poll(() => errors).toEqual(['EMSGSIZE']);
+    await a.close();
+    await a.close();
+    a.send(new Uint8Array(1), 9, '127.0.0.1'); // after close: nothing, no throw
+  });
+
+  it.skipIf(!('module' in native))('native: sends by an interface index', async () => {
+    const a = await open('native');
+    const b = await open('native');
+    sockets.push(a, b);
+    const arrived = collect(b, 1);
+    a.send(Uint8Array.of(1, 2, 3), b.address().port, '127.0.0.1', { ifindex: interfaceIndex('lo'), source: '127.0.0.1' });
+    expect([...(await arrived)[0]!.msg]).toEqual([1, 2, 3]);
+    expect(interfaceIndex('no-such-if0')).toBe(0);
+  });
+});
