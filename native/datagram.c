@@ -400,30 +400,56 @@ static void address_message(struct msghdr *m, struct sockaddr_in *to, struct iov
 #endif
 }
 
-/* send(socket, bytes: Uint8Array, address: uint32, port, ifindex, source: uint32) → bytes sent, or -errno */
+/* Most pieces one datagram is sent from: a TFTP DATA is its 4-byte header and the block. */
+#define PIECES 8
+
+/*
+ * send(socket, bytes: Uint8Array | Uint8Array[], address: uint32, port, ifindex, source: uint32) →
+ * bytes sent, or -errno. An array is gathered by the kernel (writev-style), not copied here.
+ */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Socket *s = socket_of(env, argv[0]);
   if (s == NULL) return NULL;
-  void *data;
-  size_t bytes;
-  napi_typedarray_type type;
-  napi_value arraybuffer;
-  size_t offset;
   int64_t address, port, ifindex, source;
-  if (argc < 6 || napi_get_typedarray_info(env, argv[1], &type, &bytes, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array ||
-      !get_int(env, argv[2], &address) || !get_int(env, argv[3], &port) || !get_int(env, argv[4], &ifindex) || !get_int(env, argv[5], &source)) {
+  if (argc < 6 || !get_int(env, argv[2], &address) || !get_int(env, argv[3], &port) || !get_int(env, argv[4], &ifindex) ||
+      !get_int(env, argv[5], &source)) {
     napi_throw_type_error(env, NULL, "send(socket, bytes, address, port, ifindex, source)");
     return NULL;
   }
+  struct iovec iov[PIECES];
+  size_t pieces = 0;
+  bool is_array = false;
+  napi_is_array(env, argv[1], &is_array);
+  uint32_t count = 1;
+  if (is_array) napi_get_array_length(env, argv[1], &count);
+  if (count == 0 || count > PIECES) {
+    napi_throw_range_error(env, NULL, "send: 1 to 8 pieces");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value piece = argv[1];
+    if (is_array && napi_get_element(env, argv[1], i, &piece) != napi_ok) return NULL;
+    void *data;
+    size_t bytes, offset;
+    napi_typedarray_type type;
+    napi_value arraybuffer;
+    if (napi_get_typedarray_info(env, piece, &type, &bytes, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, NULL, "send: bytes must be a Uint8Array or an array of them");
+      return NULL;
+    }
+    iov[pieces].iov_base = data;
+    iov[pieces].iov_len = bytes;
+    pieces++;
+  }
   if (s->closed) return number(env, -EBADF);
-  struct iovec iov = {data, bytes};
   struct sockaddr_in to;
   uint8_t control[CONTROL_BYTES];
   struct msghdr m;
-  address_message(&m, &to, &iov, control, (uint32_t)address, (int)port, (int)ifindex, (uint32_t)source);
+  address_message(&m, &to, iov, control, (uint32_t)address, (int)port, (int)ifindex, (uint32_t)source);
+  m.msg_iovlen = pieces;
   ssize_t sent = sendmsg(s->fd, &m, MSG_DONTWAIT);
   return number(env, sent < 0 ? -errno : (double)sent);
 }

@@ -40,12 +40,16 @@ export interface DatagramSocket {
   readonly path: DatagramPath;
   /** The bound address and port. */
   address(): Sender;
-  /** Starts delivering datagrams (copies: the handler may keep them). */
-  onMessage(handler: MessageHandler): void;
+  /**
+   * Starts delivering datagrams. By default each is a copy the handler may keep; with `copy: false`
+   * the native path hands a view of its batch buffer, valid only until the handler returns (a TFTP
+   * ACK is decoded at once: no allocation per block).
+   */
+  onMessage(handler: MessageHandler, options?: { copy?: boolean }): void;
   /** A send that failed (dgram's 'error' event, or the native path's errno). */
   onError(handler: (err: NodeJS.ErrnoException) => void): void;
-  /** Fire and forget; `via` is honoured on the native path only. */
-  send(bytes: Uint8Array, port: number, address: string, via?: Via): void;
+  /** Fire and forget; pieces are sent as one datagram (gathered, not copied); `via` is honoured on the native path only. */
+  send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string, via?: Via): void;
   close(): Promise<void>;
 }
 
@@ -53,13 +57,15 @@ export interface OpenOptions extends BindOptions {
   mode: DatagramsMode;
   /** SO_BROADCAST (dgram's setBroadcast; always on for native sockets). */
   broadcast?: boolean;
+  /** Native path: the largest datagram read (larger ones are dropped); 64 of them are read at a time. Default 2048. */
+  maxDatagram?: number;
 }
 
 interface NativeModule {
   open(address: string, port: number, recvBuffer: number, sendBuffer: number, reuseAddr: boolean): object;
   port(socket: object): number;
   start(socket: object, payload: ArrayBuffer, slot: number, meta: ArrayBuffer, callback: (count: number) => void): void;
-  send(socket: object, bytes: Uint8Array, address: number, port: number, ifindex: number, source: number): number;
+  send(socket: object, bytes: Uint8Array | readonly Uint8Array[], address: number, port: number, ifindex: number, source: number): number;
   sendBatch(socket: object, payload: Uint8Array, meta: Int32Array, count: number): number;
   close(socket: object): void;
   interfaceIndex(name: string): number;
@@ -131,11 +137,11 @@ class NodeSocket implements DatagramSocket {
     this.socket.on('error', handler);
   }
 
-  send(bytes: Uint8Array, port: number, address: string): void {
+  send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string): void {
     if (this.closed) return;
     // With no callback, dgram drops a failed send without a word (ENETUNREACH for a broadcast with no
     // route for it: every OFFER lost, nothing logged), whatever its documentation says of 'error'.
-    this.socket.send(bytes, port, address, this.afterSend);
+    this.socket.send(bytes as Uint8Array, port, address, this.afterSend);
   }
 
   close(): Promise<void> {
@@ -150,9 +156,6 @@ class NodeSocket implements DatagramSocket {
   }
 }
 
-/** Bytes of one datagram slot: a DHCP or TFTP request, with room for a jumbo frame's worth. */
-const slotBytes = 9216;
-
 class NativeSocket implements DatagramSocket {
   readonly path = 'native';
   private errorHandler: (err: NodeJS.ErrnoException) => void = () => {};
@@ -162,6 +165,7 @@ class NativeSocket implements DatagramSocket {
     private readonly native: NativeModule,
     private readonly handle: object,
     private readonly bound: Sender,
+    private readonly slotBytes: number,
   ) {}
 
   static open(native: NativeModule, options: OpenOptions): NativeSocket {
@@ -173,16 +177,19 @@ class NativeSocket implements DatagramSocket {
       const cause = Number.isInteger(errno) ? errnoError('bind', errno) : (err as NodeJS.ErrnoException);
       throw new BeError('E_BIND', bindFailureMessage(cause, options), undefined, { cause });
     }
-    return new NativeSocket(native, handle, { address: options.address, port: native.port(handle) });
+    return new NativeSocket(native, handle, { address: options.address, port: native.port(handle) }, options.maxDatagram ?? 2048);
   }
 
   address(): Sender {
     return this.bound;
   }
 
-  onMessage(handler: MessageHandler): void {
+  onMessage(handler: MessageHandler, options: { copy?: boolean } = {}): void {
+    const copy = options.copy ?? true;
     const { batch, metaFields } = this.native;
+    const slotBytes = this.slotBytes;
     const payload = new ArrayBuffer(slotBytes * batch);
+    const views = Array.from({ length: batch }, (_, i) => Buffer.from(payload, i * slotBytes, slotBytes));
     const bytes = new Uint8Array(payload);
     const metaBuffer = new ArrayBuffer(4 * metaFields * batch);
     const meta = new Int32Array(metaBuffer);
@@ -191,8 +198,8 @@ class NativeSocket implements DatagramSocket {
         const m = i * metaFields;
         if (meta[m + 5] !== 0) continue; // truncated: larger than any request we serve
         const length = meta[m]!;
-        // A copy: the next batch reuses these bytes, and decoders keep views into what they are given.
-        const msg = Buffer.from(bytes.subarray(i * slotBytes, i * slotBytes + length));
+        // A copy unless told otherwise: the next batch reuses these bytes, and decoders keep views.
+        const msg = copy ? Buffer.from(bytes.subarray(i * slotBytes, i * slotBytes + length)) : views[i]!.subarray(0, length);
         const from = { address: intToIPv4(meta[m + 1]! >>> 0), port: meta[m + 2]! };
         const ifindex = meta[m + 3]!;
         handler(msg, from, ifindex === 0 ? undefined : { ifindex, local: intToIPv4(meta[m + 4]! >>> 0) });
@@ -204,7 +211,7 @@ class NativeSocket implements DatagramSocket {
     this.errorHandler = handler;
   }
 
-  send(bytes: Uint8Array, port: number, address: string, via?: Via): void {
+  send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string, via?: Via): void {
     if (this.closed) return;
     const sent = this.native.send(this.handle, bytes, ipv4ToInt(address), port, via?.ifindex ?? 0, via?.source ? ipv4ToInt(via.source) : 0);
     if (sent < 0) this.errorHandler(errnoError('sendmsg', -sent));

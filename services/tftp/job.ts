@@ -7,7 +7,7 @@
 import { isTftpError, TftpError } from '../../src/tftp/errors.js';
 import { negotiate, type NegotiationLimits, type TransferMode } from '../../src/tftp/options.js';
 import type { TftpOption } from '../../src/tftp/packet.js';
-import { bindUdp } from '../udp.js';
+import { openDatagrams, type DatagramsMode } from '../net/datagram.js';
 import type { Client, FileSource, TftpFile } from './source.js';
 import { Transfer, type TransferLog, type TransferResult, type TransferTiming } from './transfer.js';
 
@@ -28,6 +28,8 @@ export interface JobContext {
   limits: NegotiationLimits;
   timing: TransferTiming;
   log: TransferLog;
+  /** tftp.datagrams: the path the transfer sockets take. */
+  datagrams: DatagramsMode;
 }
 
 export type JobOutcome = { kind: 'refused'; error: TftpError } | { kind: 'ran'; result: TransferResult };
@@ -78,13 +80,19 @@ export function runOpened(job: TransferJob, file: TftpFile, context: JobContext)
   const done = (async (): Promise<JobOutcome> => {
     let socket;
     try {
-      socket = await bindUdp({
-        address: context.address,
-        port: 0,
-        service: 'tftp transfer',
-        keys: { address: 'tftp.address', port: 'tftp.port' },
-        literalAddressesOnly: true,
-      });
+      // Only ACKs and ERRORs come back on a transfer's socket: small datagrams, small buffers.
+      socket = await openDatagrams(
+        {
+          mode: context.datagrams,
+          address: context.address,
+          port: 0,
+          service: 'tftp transfer',
+          keys: { address: 'tftp.address', port: 'tftp.port' },
+          literalAddressesOnly: true,
+          maxDatagram: 1024,
+        },
+        'tftp.datagrams',
+      );
     } catch (err) {
       await file.close().catch(() => {});
       return { kind: 'refused', error: new TftpError('E_TFTP_READ', `no socket for the transfer: ${(err as Error).message}`, { cause: err }) };

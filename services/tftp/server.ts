@@ -4,13 +4,12 @@
  * a write request is answered with ERROR 2. A malformed datagram is logged and dropped; nothing a client
  * sends can stop the server.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
 import { TftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
 import { transferMode } from '../../src/tftp/options.js';
 import { decode, DecodeError, encode, type RequestPacket } from '../../src/tftp/packet.js';
 import { normalizeRequestPath } from '../../src/tftp/paths.js';
 import type { Logger } from '../log.js';
-import { bindUdp } from '../udp.js';
+import { openDatagrams, type DatagramSocket, type DatagramsMode, type Sender } from '../net/datagram.js';
 import { openAndRun, runOpened, type JobContext, type JobOutcome, type RunningJob, type TransferJob } from './job.js';
 import { WorkerPool } from './pool.js';
 import { DescriptorFile, type Client, type FileSource, type TftpFile } from './source.js';
@@ -38,6 +37,8 @@ export interface TftpServerOptions {
    * always opened here, through `source`. 0 or absent, and generated files: on the main thread.
    */
   workers?: number;
+  /** tftp.datagrams: the native datagram path or node:dgram, for the listener and every transfer. Default node. */
+  datagrams?: DatagramsMode;
 }
 
 /** What the server tells whoever watches it (tests, benchmarks) when a transfer ends. */
@@ -49,7 +50,7 @@ export interface FinishedTransfer extends TransferResult {
 type Slot = { running: RunningJob; aborted: boolean; job: TransferJob; startedAt: number; size?: number };
 
 export class TftpServer {
-  private listener: Socket | undefined;
+  private listener: DatagramSocket | undefined;
   /** Running and opening transfers by client address:port; a slot is taken before the file is opened. */
   private readonly slots = new Map<string, Slot>();
   private readonly pending = new Set<Promise<void>>();
@@ -66,6 +67,7 @@ export class TftpServer {
       limits: { maxBlksize: options.maxBlksize, maxWindowsize: options.maxWindowsize },
       timing: options.timing,
       log: options.log,
+      datagrams: options.datagrams ?? 'node',
     };
   }
 
@@ -75,7 +77,13 @@ export class TftpServer {
     if (workers > 0) {
       const pool = new WorkerPool(
         workers,
-        { address: this.options.address, limits: this.context.limits, timing: this.options.timing, minLevel: this.options.log.levelVal },
+        {
+          address: this.options.address,
+          limits: this.context.limits,
+          timing: this.options.timing,
+          minLevel: this.options.log.levelVal,
+          datagrams: this.context.datagrams,
+        },
         this.options.log,
       );
       await pool.start();
@@ -91,15 +99,19 @@ export class TftpServer {
   }
 
   private async bindListener(): Promise<void> {
-    this.listener = await bindUdp({
-      address: this.options.address,
-      port: this.options.port,
-      service: 'tftp',
-      keys: { address: 'tftp.address', port: 'tftp.port' },
-      recvBufferSize: 1 << 20,
-      literalAddressesOnly: true,
-    });
-    this.listener.on('message', (msg, rinfo) => {
+    this.listener = await openDatagrams(
+      {
+        mode: this.context.datagrams,
+        address: this.options.address,
+        port: this.options.port,
+        service: 'tftp',
+        keys: { address: 'tftp.address', port: 'tftp.port' },
+        recvBufferSize: 1 << 20,
+        literalAddressesOnly: true,
+      },
+      'tftp.datagrams',
+    );
+    this.listener.onMessage((msg, rinfo) => {
       try {
         this.onDatagram(msg, rinfo);
       } catch (err) {
@@ -107,10 +119,16 @@ export class TftpServer {
         this.options.log.error({ err: (err as Error).message, client: `${rinfo.address}:${rinfo.port}` }, 'datagram handling failed');
       }
     });
-    this.listener.on('error', (err) => this.options.log.warn({ err: err.message }, 'listener socket error'));
+    this.listener.onError((err) => this.options.log.warn({ err: err.message }, 'listener socket error'));
     const bound = this.listener.address();
     this.options.log.info(
-      { address: bound.address, port: bound.port, maxTransfers: this.options.maxTransfers, workers: this.pool ? this.options.workers : 0 },
+      {
+        address: bound.address,
+        port: bound.port,
+        maxTransfers: this.options.maxTransfers,
+        workers: this.pool ? this.options.workers : 0,
+        datagrams: this.listener.path,
+      },
       'tftp listening',
     );
   }
@@ -143,7 +161,7 @@ export class TftpServer {
     this.closing ??= (async () => {
       const listener = this.listener;
       this.listener = undefined;
-      if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await listener?.close();
       for (const slot of this.slots.values()) {
         slot.aborted = true;
         slot.running.abort();
@@ -154,7 +172,7 @@ export class TftpServer {
     return this.closing;
   }
 
-  private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
+  private onDatagram(msg: Buffer, rinfo: Sender): void {
     if (rinfo.port === 0) return; // nobody to answer
     let packet;
     try {

@@ -5,6 +5,7 @@
 import { classifyDownload } from '../../src/boot/timeline.js';
 import type { Config } from '../../src/config/schema.js';
 import { bootFileSource } from '../boot/tftp-source.js';
+import { datagramPath } from '../net/datagram.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { TftpServer } from './server.js';
@@ -40,6 +41,9 @@ class TftpService implements Service {
   async start(): Promise<void> {
     // The same recipe as the HTTP service's (services/boot/tftp-source.ts), so both serve the same files.
     const source: FileSource = await bootFileSource(this.context);
+    const path = datagramPath(this.config.datagrams, 'tftp.datagrams');
+    if (path.why) this.log.info({ datagrams: 'node', why: path.why }, 'tftp: node:dgram datagram path');
+    else this.log.info({ datagrams: 'native' }, 'tftp: native datagram path');
     const server = new TftpServer({
       address: this.config.address,
       port: this.config.port,
@@ -56,6 +60,7 @@ class TftpService implements Service {
       timing: serverTiming(this.config),
       log: this.log,
       workers: this.config.workers,
+      datagrams: this.config.datagrams,
     });
     await server.start();
     this.server = server;

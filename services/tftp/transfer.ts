@@ -16,10 +16,10 @@
  * - A client ERROR ends the transfer quietly: PXE ROMs ask for tsize, read it from the OACK, then abort.
  * - Memory is bounded by the window: blocks are read ahead at most one window beyond the one in flight.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
 import { isTftpError, wireError, type TftpErrorCode } from '../../src/tftp/errors.js';
 import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
 import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
+import type { DatagramSocket, Sender } from '../net/datagram.js';
 import { BlockReader } from './blocks.js';
 import { threadBusyPoll } from './busy-poll.js';
 import type { Client, TftpFile } from './source.js';
@@ -58,7 +58,7 @@ export interface TransferLog {
 }
 
 export interface TransferOptions {
-  socket: Socket;
+  socket: DatagramSocket;
   client: Client;
   file: TftpFile;
   mode: TransferMode;
@@ -71,7 +71,7 @@ export interface TransferOptions {
 const backoffCapMs = 8000;
 
 export class Transfer {
-  private readonly socket: Socket;
+  private readonly socket: DatagramSocket;
   private readonly client: Client;
   private readonly file: TftpFile;
   private readonly reader: BlockReader;
@@ -124,16 +124,20 @@ export class Transfer {
     this.timeoutMs = this.initialTimeoutMs;
     this.retriesLeft = options.timing.retries;
     threadBusyPoll.count(true);
-    this.socket.on('message', (msg, rinfo) => {
-      try {
-        this.onMessage(msg, rinfo);
-      } catch (err) {
-        // Defence in depth, as on the listener: one datagram must not take the process down.
-        this.log.warn({ err: (err as Error).message }, 'datagram handling failed');
-      }
-    });
+    // Decoded at once, so the native path may hand a view of its buffer (no copy per ACK).
+    this.socket.onMessage(
+      (msg, from) => {
+        try {
+          this.onMessage(msg, from);
+        } catch (err) {
+          // Defence in depth, as on the listener: one datagram must not take the process down.
+          this.log.warn({ err: (err as Error).message }, 'datagram handling failed');
+        }
+      },
+      { copy: false },
+    );
     // Send failures (ENOBUFS, an ICMP error reported late) are left to the retransmit timer.
-    this.socket.on('error', (err) => this.log.debug({ err: err.message }, 'transfer socket error'));
+    this.socket.onError((err) => this.log.debug({ err: err.message }, 'transfer socket error'));
   }
 
   /** Sends the OACK or the first window. */
@@ -155,7 +159,7 @@ export class Transfer {
     this.finish('aborted', wireError(code).message);
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private onMessage(msg: Buffer, rinfo: Sender): void {
     if (this.state === 'done') return;
     if (rinfo.address !== this.client.address || rinfo.port !== this.client.port) {
       // RFC 1350 section 4: answer the stranger with ERROR 5 and leave the transfer alone.
@@ -358,7 +362,7 @@ export class Transfer {
   private send(data: Uint8Array | readonly Uint8Array[], port: number, address: string): void {
     if (this.socketClosed) return;
     try {
-      this.socket.send(data as Uint8Array, port, address);
+      this.socket.send(data, port, address);
     } catch (err) {
       // A send that throws synchronously (bad port, socket gone) is the same as a lost datagram.
       this.log.debug({ err: (err as Error).message }, 'send failed');
@@ -386,11 +390,7 @@ export class Transfer {
     // Close after pending sends (the final ERROR) have been handed to the kernel.
     setImmediate(() => {
       this.socketClosed = true;
-      try {
-        this.socket.close();
-      } catch {
-        // already closed
-      }
+      void this.socket.close();
       this.file.close().then(
         () => this.settle(result),
         (err: Error) => {

@@ -5,6 +5,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { TftpErrorCode } from '../../src/tftp/errors.js';
 import type { NegotiationLimits } from '../../src/tftp/options.js';
+import type { DatagramsMode } from '../net/datagram.js';
 import type { TransferJob } from './job.js';
 import type { TransferResult, TransferTiming } from './transfer.js';
 
@@ -14,6 +15,7 @@ export interface WorkerInit {
   timing: TransferTiming;
   /** The lowest pino level number forwarded to the main thread (e.g. 20 for debug). */
   minLevel: number;
+  datagrams: DatagramsMode;
 }
 
 export type ToWorker = { type: 'job'; id: number; job: TransferJob; handle: FileHandle; size: number } | { type: 'abort'; id: number };

@@ -28,7 +28,7 @@ function forwardingLog(bindings: Record<string, unknown>): TransferLog {
   };
 }
 
-const context = { address: init.address, limits: init.limits, timing: init.timing, log: forwardingLog({}) };
+const context = { address: init.address, limits: init.limits, timing: init.timing, log: forwardingLog({}), datagrams: init.datagrams };
 const jobs = new Map<number, RunningJob>();
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {

@@ -130,6 +130,7 @@ const tftp = z
       .max(3600)
       .default(60)
       .describe('Seconds a transfer may make no progress (client silent, or the file source stalled) before it is abandoned.'),
+    datagrams,
     workers: z
       .number()
       .int()

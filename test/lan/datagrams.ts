@@ -1,7 +1,7 @@
 /**
- * Which datagram path the DHCP suites run on (services/net/datagram.ts): BE_TEST_DATAGRAMS=node or
+ * Which datagram path the DHCP and TFTP suites run on (services/net/datagram.ts): BE_TEST_DATAGRAMS=node or
  * native; unset, the product's default (auto: native when it loads). `npm run test:datagrams` runs the
- * DHCP suites again on node:dgram, so both paths pass the same tests.
+ * DHCP and TFTP suites again on node:dgram, so both paths pass the same tests.
  */
 import type { DatagramsMode } from '../../services/net/datagram.js';
 
@@ -14,5 +14,6 @@ export function testDatagrams(): DatagramsMode {
 
 /** `--set` flags for be serve; none when BE_TEST_DATAGRAMS is unset (a suite's own setting then stands). */
 export function datagramSettings(): string[] {
-  return process.env.BE_TEST_DATAGRAMS ? ['--set', `dhcp.datagrams=${testDatagrams()}`] : [];
+  const mode = process.env.BE_TEST_DATAGRAMS ? testDatagrams() : undefined;
+  return mode ? ['--set', `dhcp.datagrams=${mode}`, '--set', `tftp.datagrams=${mode}`] : [];
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../services/log.js';
+import { testDatagrams } from '../../lan/datagrams.js';
 import { TftpServer, type FinishedTransfer, type TftpServerOptions } from '../../../services/tftp/server.js';
 import { DirectorySource, type FileSource } from '../../../services/tftp/source.js';
 import type { TransferTiming } from '../../../services/tftp/transfer.js';
@@ -41,6 +42,8 @@ export async function startServer(
   });
   const log = createLogger({ level: options.logLevel ?? 'info', pretty: false, destination });
   const server = new TftpServer({
+    // The native path unless BE_TEST_DATAGRAMS says otherwise (npm run test:datagrams runs node:dgram).
+    datagrams: testDatagrams(),
     address: '127.0.0.1',
     port: 0,
     source: options.source ?? (await DirectorySource.create(root)),
