@@ -82,7 +82,7 @@ export interface BootOptions {
   nic?: 'e1000' | 'virtio-net-pci';
   /** The NIC's option ROM; '' for none, so under OVMF the firmware's own network stack drives the NIC instead of iPXE. Default: QEMU's (iPXE). */
   romfile?: string;
-  /** Polled every 50 ms with the serial console so far while QEMU runs: once true, QEMU is killed by its PID (the boot went as far as the test needs). */
+  /** Polled every 50 ms with the serial console so far while QEMU runs (also when nothing new came): once true, QEMU is killed by its PID (the boot went as far as the test needs). */
   stopWhen?: (console: string) => boolean;
   /** More arguments for QEMU (such as OVMF's `-fw_cfg name=opt/org.tianocore/...` switches). */
   qemuArgs?: string[];
@@ -448,6 +448,14 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
     return startCapture(this.lan, onBridge(this.lan), filter, count);
   }
 
+  /**
+   * tcpdump on the server's own interface (eth0 in the server namespace): what reaches or leaves the
+   * server. Resolves once tcpdump listens; frames() waits for `count` frames or the timeout.
+   */
+  captureOnServer(filter: string, count: number): Promise<Capture> {
+    return startCapture(this.lan, 'server', filter, count);
+  }
+
   /** Lines the running DHCP/TFTP server has logged (dnsmasq: stderr; be: JSON lines on stdout). */
   serverLog(): string[] {
     return this.dhcpServer?.out.lines ?? [];
@@ -520,10 +528,12 @@ ${options.host?.ip ? `    ip: ${options.host.ip}\n` : ''}${options.host?.loaderE
       if (!existsSync(serial)) return;
       const text = readFileSync(serial, 'latin1');
       const end = text.lastIndexOf('\n');
-      if (end < seen) return;
-      const now = performance.now() - started;
-      for (const line of text.slice(seen, end).replace(/\r/g, '').split('\n')) if (line.trim()) timeline.push({ ms: Math.round(now), line });
-      seen = end + 1;
+      if (end >= seen) {
+        const now = performance.now() - started;
+        for (const line of text.slice(seen, end).replace(/\r/g, '').split('\n')) if (line.trim()) timeline.push({ ms: Math.round(now), line });
+        seen = end + 1;
+      }
+      // Asked on every poll, not only when a new line came: the condition may be outside the console (a capture, be's log).
       if (nestedAt === undefined && text.includes(consoleMarkers.nested)) nestedAt = performance.now();
       if (!stopped && options.stopWhen?.(text) && qemu.pid !== undefined) {
         stopped = true;

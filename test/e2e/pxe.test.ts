@@ -10,7 +10,8 @@
  * servers is be's; then with `be serve` (authoritative DHCP + TFTP) in dnsmasq's place; last with be
  * serve's http service: iPXE given a script by URL that fetches the kernel and initramfs over HTTP, and
  * OVMF's own UEFI HTTP boot (no iPXE ROM on the NIC) fetching an EFI binary (Debian's ipxe.efi) from the
- * URL be's DHCP hands out.
+ * URL be's DHCP hands out; then OVMF's own UEFI PXE fetching the same binary over TFTP from be's
+ * authoritative offer (and, with be's option 43 overridden, the BINL detour to port 4011 it used to take).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needPeers } from '../lan/peers.js';
@@ -18,7 +19,10 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineWatcher } from '../lan/lines.js';
 import { consoleMarkers } from './guest.js';
-import { beMain, httpScripts, ipxeEfi, labHttpPort, labPeers, nestedDatasets, PxeLab, type BootResult } from './lab.js';
+import { decodePacket, getOption, getRaw, messageTypeName } from '../../src/dhcp/packet.js';
+import { bytesToHex } from '../../src/dhcp/options.js';
+import type { Frame } from '../lan/pcap.js';
+import { beMain, httpScripts, ipxeEfi, labHttpPort, labPeers, nestedDatasets, PxeLab, type BootOptions, type BootResult } from './lab.js';
 
 const peers = needPeers('PXE end to end in QEMU', [...labPeers, 'tcpdump'], { root: true });
 
@@ -207,7 +211,7 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
     // OVMF's own network stack (virtio-net with no option ROM, so no iPXE): its UEFI HTTP boot sends
     // option 60 HTTPClient:Arch:00016 and fetches the URL be's DHCP gives (dhcp.httpBaseUrl's default,
     // the http service). Its PXE boot options come first in OVMF's boot order and are switched off
-    // through fw_cfg (PXEv4 does not boot from be in authoritative mode: see the closing note of issue 15);
+    // through fw_cfg, so the firmware goes on to HTTP boot (PXEv4 itself boots from be: the tests after this one);
     // the EFI binary served as the BE's loader.efi is Debian's ipxe.efi, which takes DHCP again as iPXE,
     // gets the host's script and loads the kernel and initramfs over HTTP. The guest's initramfs has no
     // virtio-net driver, so the boot ends once the kernel runs.
@@ -253,6 +257,120 @@ describe.skipIf(peers.skip)('PXE end to end: QEMU firmware → DHCP → TFTP →
       } finally {
         writeFileSync(loader, saved);
       }
+    });
+
+    // OVMF's own UEFI PXE (edk2's UefiPxeBcDxe, what a UEFI PC without an iPXE ROM runs): virtio-net with no
+    // option ROM, PXEv4 on, PXEv6 off (this OVMF, Debian's 2022.11, has no fw_cfg switch for HTTP boot, which
+    // comes after PXEv4 in its boot order anyway). edk2 classes a DHCP offer that says PXEClient by its option
+    // 43: with PXE_DISCOVERY_CONTROL it is a "PXE10" offer, whose boot file it loads; without discovery
+    // control it is a "BINL" offer, and the firmware asks SERVER:4011 for the boot file instead (four tries,
+    // PxeBcRetryBinlOffer), which nothing answers in authoritative mode. be's replies carry 43 = 06 01 08 ff.
+    // The BE's loader.efi is Debian's ipxe.efi, as in the HTTP-boot test: iPXE's banner on the console shows
+    // the firmware started what it fetched; iPXE then takes DHCP again and loads the kernel over HTTP.
+    // The BE is `stable` from be's catalogue, as in the tests before (be bootpxe assigned vm to it, and
+    // that assignment, kept in be's state, overrides hosts[].be).
+    describe("OVMF's own UEFI PXE (virtio-net without iPXE, PXEv4)", () => {
+      const pxeQemu: BootOptions = {
+        nic: 'virtio-net-pci',
+        romfile: '',
+        qemuArgs: ['-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n'],
+      };
+      const loader = join(lab.beDirOf('stable'), 'boot', 'loader.efi');
+      let saved: Buffer | undefined;
+      const efi = () => ipxeEfi();
+
+      beforeAll(() => {
+        saved = readFileSync(loader);
+        copyFileSync(efi(), loader);
+      });
+      afterAll(() => {
+        if (saved) writeFileSync(loader, saved);
+      });
+
+      /** OVMF's last boot option, reached when every network boot failed: the boot is over. */
+      const shell = 'EFI Internal Shell';
+      /** DHCP and PXE boot-server traffic on the server's interface, for as long as the boot runs. */
+      const captureDhcp = () => lab.captureOnServer('udp and (port 67 or port 68 or port 4011)', 10_000);
+      /** be's replies on the wire (OFFER and ACK), as [message type, option 60, option 43 in hex]. */
+      const replies = (frames: Frame[]) =>
+        frames
+          .filter((f) => f.udp?.srcPort === 67)
+          .map((f) => decodePacket(f.udp!.payload))
+          .map((p) => [messageTypeName(getOption(p, 'messageType')), getOption(p, 'vendorClass'), bytesToHex(getRaw(p, 43) ?? new Uint8Array())]);
+
+      it("loads the BE's loader.efi over TFTP from be's authoritative offer and starts it; nothing is sent to port 4011", {
+        timeout: bootTimeoutMs + 60_000,
+      }, async () => {
+        const script = `http://${lab.server}:${labHttpPort}/boot/${httpScripts.own}`;
+        await lab.startBe('stable', { source: 'catalogue', http: true, host: { ipxeScript: script } });
+        const capture = await captureDhcp();
+        const initrdFetched = () => downloads('download complete').some((d) => d.file === 'boot/initrd.gz');
+        const result = await lab.boot('uefi', bootTimeoutMs, {
+          ...pxeQemu,
+          stopWhen: (console) => (initrdFetched() && (console.includes('Linux version') || console.includes(consoleMarkers.failed))) || console.includes(shell),
+        });
+        const frames = await capture.frames(2_000);
+        const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log:\n${lab.serverLog().join('\n')}`;
+        expect(result.timedOut, context).toBe(false);
+        expect(result.console, context).toContain('NBP file downloaded successfully.');
+        expect(result.console, context).toContain('Start PXE over IPv4');
+        expect(result.console, context).not.toContain('PXE-E16');
+        // The firmware's exchange (the first two replies): PXEClient with PXE_DISCOVERY_CONTROL bit 3.
+        expect(replies(frames).slice(0, 2), context).toEqual([
+          ['OFFER', 'PXEClient', '060108ff'],
+          ['ACK', 'PXEClient', '060108ff'],
+        ]);
+        const overTftp = downloads('transfer complete');
+        expect(
+          overTftp.map((d) => [d.svc, d.file, d.bytes]),
+          context,
+        ).toEqual([['tftp', 'stable/boot/loader.efi', statSync(efi()).size]]);
+        expect(result.console, context).toMatch(/iPXE \S+ -- Open Source Network Boot Firmware/);
+        const acks = lab
+          .serverLog()
+          .filter((l) => l.includes('"msg":"DHCPACK"'))
+          .map((l) => (JSON.parse(l) as { boot: string }).boot);
+        expect(acks.slice(0, 2), context).toEqual([expect.stringMatching(/^PXE firmware, .+: loader of stable$/), 'iPXE: host script']);
+        expect(
+          downloads('download complete').map((d) => [d.file, d.bytes]),
+          context,
+        ).toEqual([
+          [`boot/${httpScripts.own}`, expect.any(Number)],
+          ['boot/vmlinuz', statSync(lab.guest.kernel).size],
+          ['boot/initrd.gz', statSync(lab.guest.initrd).size],
+        ]);
+        expect(result.console, context).toContain('Linux version');
+        // The capture saw the firmware's DHCP (so it was listening on the right interface), and no boot-server request.
+        const dhcp = frames.filter((f) => f.udp?.dstPort === 67);
+        expect(dhcp.length, context).toBeGreaterThan(0);
+        expect(frames.filter((f) => f.udp?.dstPort === 4011 || f.udp?.srcPort === 4011)).toEqual([]);
+      });
+
+      it('the defect it fixes: with option 43 lacking discovery control (dhcp.options vendorSpecific: ff), the firmware asks port 4011 and gives up', {
+        timeout: 180_000,
+      }, async () => {
+        await lab.startBe('stable', { source: 'catalogue', extra: ['--set', 'dhcp.options.vendorSpecific=ff'] });
+        const capture = await captureDhcp();
+        const result = await lab.boot('uefi', 150_000, { ...pxeQemu, stopWhen: (console) => console.includes('PXE-E16') || console.includes(shell) });
+        const frames = await capture.frames(2_000);
+        const context = `serial console (last 3000 chars):\n${result.console.slice(-3000)}\nserver log:\n${lab.serverLog().join('\n')}`;
+        expect(result.timedOut, context).toBe(false);
+        // The firmware's PXE exchange. (After PXE-E16 OVMF goes on to HTTP boot, whose DISCOVER be may
+        // answer before QEMU is stopped: those replies are not PXE's.)
+        expect(replies(frames).slice(0, 2), context).toEqual([
+          ['OFFER', 'PXEClient', 'ff'],
+          ['ACK', 'PXEClient', 'ff'],
+        ]);
+        const ack = lab.serverLog().find((l) => l.includes('"msg":"DHCPACK"'));
+        expect((JSON.parse(ack ?? '{}') as { boot?: string }).boot, context).toBe('PXE firmware, EFI x64: loader of stable');
+        // PxeBcRetryBinlOffer: PXEBC_BOOT_REQUEST_RETRIES (4) unanswered requests from the address it was
+        // just given to SERVER:4011, then the offer counts as invalid.
+        const binl = frames.filter((f) => f.udp?.dstPort === 4011).map((f) => `${f.udp!.srcIp} > ${f.udp!.dstIp}:${f.udp!.dstPort}`);
+        const given = decodePacket(frames.find((f) => f.udp?.srcPort === 67)!.udp!.payload).yiaddr;
+        expect(binl, context).toEqual(new Array(4).fill(`${given} > ${lab.server}:4011`));
+        expect(result.console, context).toContain('PXE-E16: No valid offer received');
+        expect(downloads('transfer complete'), context).toEqual([]);
+      });
     });
   });
 });
