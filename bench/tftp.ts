@@ -19,6 +19,8 @@ import { cpuSeconds, machine, median, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+/** tftp.datagrams of the be servers (auto: the native path when it loads). */
+const datagrams = process.env.BENCH_TFTP_DATAGRAMS ?? 'auto';
 const fileSize = 32 * 1024 * 1024;
 const MB = 1e6;
 
@@ -167,6 +169,8 @@ async function main(): Promise<void> {
       `tftp.port=${port}`,
       '--set',
       `tftp.root=${root}`,
+      '--set',
+      `tftp.datagrams=${datagrams}`,
     ]);
   const beServer = serve(bePort, 0);
   const workersServer = serve(workersPort, 2);
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
       `| ${label} | ${fmt(median(pair.be))} MB/s | ${fmt(median(pair.hpa))} MB/s | ${ratio(pair).toFixed(2)}x | ≥ ${target.toFixed(1)}x: ${verdict(ratio(pair) >= target)} |`;
     const windowRatio = median(windows.w16) / median(windows.w1);
     const body = [
-      `32 MiB file on loopback, \`be serve --only tftp\` (dist/bin/be.mjs, log level warn) beside tftpd-hpa 5.2 (\`in.tftpd -L -B 1468\`,`,
+      `32 MiB file on loopback, \`be serve --only tftp\` (dist/bin/be.mjs, log level warn, tftp.datagrams ${datagrams}) beside tftpd-hpa 5.2 (\`in.tftpd -L -B 1468\`,`,
       `extracted from the Debian package), alternating rounds; medians of ${rounds} single-client rounds, ${Math.ceil(rounds / 2)} rounds of 20`,
       `clients and ${Math.ceil(rounds / 3)} of 100 (each client a curl process; aggregate = bytes / wall time from the first start to the last exit).`,
       '',
