@@ -16,7 +16,7 @@ import { BeError } from '../../src/errors.js';
 import { ipv4ToInt } from '../../src/net.js';
 import type { Logger } from '../log.js';
 import type { PoolReport } from '../metrics.js';
-import { interfaceIndex, openDatagrams, type Arrival, type DatagramsMode, type Sender } from '../net/datagram.js';
+import { interfaceIndex, openDatagrams, type Arrival, type DatagramSocket, type DatagramsMode, type Sender } from '../net/datagram.js';
 import { AuthoritativeHandler } from './authoritative.js';
 import type { BootAck, DhcpHost, HandlerContext, Pool, PoolSpec, RequestHandler, RequestLog, ServerStats } from './handler.js';
 import { Journal } from './journal.js';
@@ -275,41 +275,11 @@ export class DhcpServer {
           (record) => this.poolOfIp(record.ip).table.apply(record),
         );
       }
-      const mode = this.options.datagrams ?? 'node';
-      const socket = await openDatagrams(
-        {
-          mode,
-          address: this.options.bindAddress,
-          port: this.options.port,
-          service: 'dhcp',
-          keys: { address: 'server.address', port: 'dhcp.port' },
-          recvBufferSize: 4 << 20,
-          sendBufferSize: 1 << 20,
-          // Replies go to giaddr, ciaddr, the broadcast address or the sender: always literals.
-          literalAddressesOnly: true,
-          broadcast: true,
-        },
-        'dhcp.datagrams',
-      );
+      const socket = await this.open(this.options.port, false, 'dhcp', 'dhcp.port');
       this.sockets.dhcp = socket;
-      socket.onMessage((msg, from, arrival) => this.onDatagram(msg, from, arrival, false));
-      socket.onError((err) => this.options.log.warn({ err: err.message }, 'dhcp socket error'));
       if (socket.path === 'native' && this.options.servedInterface) this.servedIfindex = interfaceIndex(this.options.servedInterface);
       if (this.options.mode === 'proxy' && this.options.proxyPort !== null) {
-        const proxySocket = await openDatagrams(
-          {
-            mode,
-            address: this.options.bindAddress,
-            port: this.options.proxyPort,
-            service: 'dhcp (proxyDHCP boot server port)',
-            keys: { address: 'server.address', port: 'dhcp.proxyPort' },
-            literalAddressesOnly: true,
-          },
-          'dhcp.datagrams',
-        );
-        this.sockets.proxy = proxySocket;
-        proxySocket.onMessage((msg, from, arrival) => this.onDatagram(msg, from, arrival, true));
-        proxySocket.onError((err) => this.options.log.warn({ err: err.message }, 'proxyDHCP socket error'));
+        this.sockets.proxy = await this.open(this.options.proxyPort, true, 'dhcp (proxyDHCP boot server port)', 'dhcp.proxyPort');
       }
     } catch (err) {
       await this.close();
@@ -333,6 +303,28 @@ export class DhcpServer {
       },
       'dhcp listening',
     );
+  }
+
+  /** Binds one of the server's sockets (67, or proxyDHCP's 4011) and hands what it reads to onDatagram. */
+  private async open(port: number, viaProxyPort: boolean, service: string, portKey: string): Promise<DatagramSocket> {
+    const socket = await openDatagrams(
+      {
+        mode: this.options.datagrams ?? 'node',
+        address: this.options.bindAddress,
+        port,
+        service,
+        keys: { address: 'server.address', port: portKey },
+        // Requests of many clients at once wait here while the journal syncs.
+        ...(viaProxyPort ? {} : { recvBufferSize: 4 << 20, sendBufferSize: 1 << 20 }),
+        // Replies go to giaddr, ciaddr, the broadcast address or the sender: always literals.
+        literalAddressesOnly: true,
+        broadcast: true,
+      },
+      'dhcp.datagrams',
+    );
+    socket.onMessage((msg, from, arrival) => this.onDatagram(msg, from, arrival, viaProxyPort));
+    socket.onError((err) => this.options.log.warn({ err: err.message }, `${service} socket error`));
+    return socket;
   }
 
   get port(): number {
