@@ -7,7 +7,8 @@
  *  - a reply that leaves by a given interface whatever the routing table says (IP_PKTINFO's
  *    ipi_ifindex on Linux), so a broadcast OFFER works on a LAN with no default route;
  *  - batches: every wake-up of the event loop reads up to BATCH datagrams with one recvmmsg(2) into
- *    buffers owned by JavaScript and calls JavaScript once for all of them.
+ *    buffers owned by JavaScript and calls JavaScript once for all of them; a window of datagrams to
+ *    one peer leaves in one sendmmsg(2).
  *
  * Readiness comes from libuv (uv_poll on the non-blocking socket), so Node's event loop stays the only
  * loop, and the callback is entered with napi_make_callback, so promises and process.nextTick run
@@ -402,6 +403,7 @@ static void address_message(struct msghdr *m, struct sockaddr_in *to, struct iov
 
 /* Most pieces one datagram is sent from: a TFTP DATA is its 4-byte header and the block. */
 #define PIECES 8
+static size_t gather(napi_env env, napi_value value, struct iovec *iov);
 
 /*
  * send(socket, bytes: Uint8Array | Uint8Array[], address: uint32, port, ifindex, source: uint32) →
@@ -420,30 +422,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct iovec iov[PIECES];
-  size_t pieces = 0;
-  bool is_array = false;
-  napi_is_array(env, argv[1], &is_array);
-  uint32_t count = 1;
-  if (is_array) napi_get_array_length(env, argv[1], &count);
-  if (count == 0 || count > PIECES) {
-    napi_throw_range_error(env, NULL, "send: 1 to 8 pieces");
-    return NULL;
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value piece = argv[1];
-    if (is_array && napi_get_element(env, argv[1], i, &piece) != napi_ok) return NULL;
-    void *data;
-    size_t bytes, offset;
-    napi_typedarray_type type;
-    napi_value arraybuffer;
-    if (napi_get_typedarray_info(env, piece, &type, &bytes, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array) {
-      napi_throw_type_error(env, NULL, "send: bytes must be a Uint8Array or an array of them");
-      return NULL;
-    }
-    iov[pieces].iov_base = data;
-    iov[pieces].iov_len = bytes;
-    pieces++;
-  }
+  size_t pieces = gather(env, argv[1], iov);
+  if (pieces == 0) return NULL;
   if (s->closed) return number(env, -EBADF);
   struct sockaddr_in to;
   uint8_t control[CONTROL_BYTES];
@@ -454,45 +434,72 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return number(env, sent < 0 ? -errno : (double)sent);
 }
 
+/* The pieces of one datagram, as send() takes them: a Uint8Array or an array of them. Returns how many, 0 on a bad value (thrown). */
+static size_t gather(napi_env env, napi_value value, struct iovec *iov) {
+  bool is_array = false;
+  napi_is_array(env, value, &is_array);
+  uint32_t count = 1;
+  if (is_array) napi_get_array_length(env, value, &count);
+  if (count == 0 || count > PIECES) {
+    napi_throw_range_error(env, NULL, "a datagram is 1 to 8 pieces");
+    return 0;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value piece = value;
+    if (is_array && napi_get_element(env, value, i, &piece) != napi_ok) return 0;
+    void *data;
+    size_t bytes, offset;
+    napi_typedarray_type type;
+    napi_value arraybuffer;
+    if (napi_get_typedarray_info(env, piece, &type, &bytes, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, NULL, "a datagram is a Uint8Array or an array of them");
+      return 0;
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = bytes;
+  }
+  return count;
+}
+
 /*
- * sendBatch(socket, payload: Uint8Array, meta: Int32Array, count) with meta per datagram: offset,
- * length, address, port, ifindex, source. One sendmmsg(2); returns how many left, or -errno.
+ * sendMany(socket, datagrams: Array<Uint8Array | Uint8Array[]>, address: uint32, port) → how many left,
+ * or -errno: up to BATCH datagrams to one peer in one sendmmsg(2) (a TFTP window).
  */
-static napi_value js_send_batch(napi_env env, napi_callback_info info) {
+static napi_value js_send_many(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Socket *s = socket_of(env, argv[0]);
   if (s == NULL) return NULL;
-  void *data, *meta_data;
-  size_t bytes, meta_count, offset;
-  napi_typedarray_type type, meta_type;
-  napi_value arraybuffer;
-  int64_t count;
-  if (argc < 4 || napi_get_typedarray_info(env, argv[1], &type, &bytes, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[2], &meta_type, &meta_count, &meta_data, &arraybuffer, &offset) != napi_ok || meta_type != napi_int32_array ||
-      !get_int(env, argv[3], &count) || count < 0 || count > BATCH || (size_t)count * META > meta_count) {
-    napi_throw_type_error(env, NULL, "sendBatch(socket, payload, meta, count)");
+  uint32_t count = 0;
+  int64_t address, port;
+  bool is_array = false;
+  if (argc < 4 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &count) != napi_ok ||
+      count > BATCH || !get_int(env, argv[2], &address) || !get_int(env, argv[3], &port)) {
+    napi_throw_type_error(env, NULL, "sendMany(socket, datagrams (at most 64), address, port)");
     return NULL;
   }
   if (s->closed) return number(env, -EBADF);
-  const int32_t *meta = meta_data;
   struct mmsghdr msgs[BATCH];
-  struct iovec iov[BATCH];
-  struct sockaddr_in to[BATCH];
-  static uint8_t control[BATCH][CONTROL_BYTES];
-  for (int i = 0; i < count; i++) {
-    const int32_t *d = meta + i * META;
-    if (d[0] < 0 || d[1] < 0 || (size_t)d[0] + (size_t)d[1] > bytes) {
-      napi_throw_range_error(env, NULL, "sendBatch: a datagram outside the payload");
-      return NULL;
-    }
-    iov[i].iov_base = (uint8_t *)data + d[0];
-    iov[i].iov_len = (size_t)d[1];
-    address_message(&msgs[i].msg_hdr, &to[i], &iov[i], control[i], (uint32_t)d[2], d[3], d[4], (uint32_t)d[5]);
-    msgs[i].msg_len = 0;
+  struct iovec iov[BATCH][PIECES];
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl((uint32_t)address);
+  to.sin_port = htons((uint16_t)port);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value datagram;
+    if (napi_get_element(env, argv[1], i, &datagram) != napi_ok) return NULL;
+    size_t pieces = gather(env, datagram, iov[i]);
+    if (pieces == 0) return NULL;
+    memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].msg_hdr.msg_name = &to;
+    msgs[i].msg_hdr.msg_namelen = sizeof to;
+    msgs[i].msg_hdr.msg_iov = iov[i];
+    msgs[i].msg_hdr.msg_iovlen = pieces;
   }
-  int sent = sendmmsg(s->fd, msgs, (unsigned)count, MSG_DONTWAIT);
+  if (count == 0) return number(env, 0);
+  int sent = sendmmsg(s->fd, msgs, count, MSG_DONTWAIT);
   return number(env, sent < 0 ? -errno : sent);
 }
 
@@ -546,7 +553,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"port", NULL, js_port, NULL, NULL, NULL, napi_default, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL},
+      {"sendMany", NULL, js_send_many, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"interfaceIndex", NULL, js_interface_index, NULL, NULL, NULL, napi_default, NULL},
       {"interfaceName", NULL, js_interface_name, NULL, NULL, NULL, napi_default, NULL},

@@ -50,6 +50,8 @@ export interface DatagramSocket {
   onError(handler: (err: NodeJS.ErrnoException) => void): void;
   /** Fire and forget; pieces are sent as one datagram (gathered, not copied); `via` is honoured on the native path only. */
   send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string, via?: Via): void;
+  /** Several datagrams to one peer (a TFTP window): one sendmmsg(2) on the native path, one send each on node:dgram. */
+  sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ interface NativeModule {
   port(socket: object): number;
   start(socket: object, payload: ArrayBuffer, slot: number, meta: ArrayBuffer, callback: (count: number) => void): void;
   send(socket: object, bytes: Uint8Array | readonly Uint8Array[], address: number, port: number, ifindex: number, source: number): number;
-  sendBatch(socket: object, payload: Uint8Array, meta: Int32Array, count: number): number;
+  sendMany(socket: object, datagrams: readonly (Uint8Array | readonly Uint8Array[])[], address: number, port: number): number;
   close(socket: object): void;
   interfaceIndex(name: string): number;
   interfaceName(index: number): string | undefined;
@@ -144,6 +146,10 @@ class NodeSocket implements DatagramSocket {
     this.socket.send(bytes as Uint8Array, port, address, this.afterSend);
   }
 
+  sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void {
+    for (const datagram of datagrams) this.send(datagram, port, address);
+  }
+
   close(): Promise<void> {
     this.closed = true;
     return new Promise((resolve) => {
@@ -215,6 +221,17 @@ class NativeSocket implements DatagramSocket {
     if (this.closed) return;
     const sent = this.native.send(this.handle, bytes, ipv4ToInt(address), port, via?.ifindex ?? 0, via?.source ? ipv4ToInt(via.source) : 0);
     if (sent < 0) this.errorHandler(errnoError('sendmsg', -sent));
+  }
+
+  sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void {
+    if (this.closed) return;
+    const to = ipv4ToInt(address);
+    for (let at = 0; at < datagrams.length; at += this.native.batch) {
+      const part = at === 0 && datagrams.length <= this.native.batch ? datagrams : datagrams.slice(at, at + this.native.batch);
+      const sent = this.native.sendMany(this.handle, part, to, port);
+      // A partial send (the socket buffer filled) loses the rest, as a lost datagram: the retransmit timer resends.
+      if (sent < 0) this.errorHandler(errnoError('sendmmsg', -sent));
+    }
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,20 @@ describe('the datagram paths', () => {
     else expect(got[0]!.arrival).toBeUndefined();
   });
 
+  it.each(paths)('%s: sends a window of datagrams, each gathered from its pieces, in order', async (mode) => {
+    const a = await open(mode);
+    const b = await open(mode);
+    sockets.push(a, b);
+    const arrived = collect(b, 70);
+    const header = (n: number) => Uint8Array.of(0, 3, n >> 8, n & 255);
+    // 70: more than one sendmmsg of 64 on the native path.
+    const window = Array.from({ length: 70 }, (_, n) => [header(n), new TextEncoder().encode(`block ${n}`)]);
+    a.sendMany(window, b.address().port, '127.0.0.1');
+    const got = await arrived;
+    expect(got.map((g) => [...g.msg.subarray(0, 4)])).toEqual(window.map(([h]) => [...h!]));
+    expect(got.map((g) => g.msg.subarray(4).toString())).toEqual(window.map((_, n) => `block ${n}`));
+  });
+
   it.each(paths)('%s: a port in use is one BeError line naming the key', async (mode) => {
     const a = await open(mode);
     sockets.push(a);
