@@ -333,11 +333,6 @@ export class DhcpServer {
     return socket.address().port;
   }
 
-  /** Which datagram path the server's sockets take (native or node), once started. */
-  get datagramPath(): 'native' | 'node' | undefined {
-    return this.sockets.dhcp?.path;
-  }
-
   get proxyPort(): number | undefined {
     return this.sockets.proxy?.address().port;
   }

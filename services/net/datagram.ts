@@ -100,6 +100,13 @@ export function datagramPath(mode: DatagramsMode, key: string): { path: Datagram
   return { path: 'node', why: native.error };
 }
 
+/** One log line at a service's start: which path its sockets take, and why when it is not the native one. */
+export function logDatagramPath(log: { info(fields: object, msg: string): void }, mode: DatagramsMode, key: string, service: string): void {
+  const { path, why } = datagramPath(mode, key);
+  if (path === 'native') log.info({ datagrams: 'native' }, `${service}: native datagram path`);
+  else log.info({ datagrams: 'node', why }, `${service}: node:dgram datagram path`);
+}
+
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 function errnoError(syscall: string, errno: number): NodeJS.ErrnoException {

@@ -5,7 +5,7 @@
 import { classifyDownload } from '../../src/boot/timeline.js';
 import type { Config } from '../../src/config/schema.js';
 import { bootFileSource } from '../boot/tftp-source.js';
-import { datagramPath } from '../net/datagram.js';
+import { logDatagramPath } from '../net/datagram.js';
 import type { Logger } from '../log.js';
 import type { Service, ServiceContext, ServiceKind } from '../service.js';
 import { TftpServer } from './server.js';
@@ -41,9 +41,7 @@ class TftpService implements Service {
   async start(): Promise<void> {
     // The same recipe as the HTTP service's (services/boot/tftp-source.ts), so both serve the same files.
     const source: FileSource = await bootFileSource(this.context);
-    const path = datagramPath(this.config.datagrams, 'tftp.datagrams');
-    if (path.why) this.log.info({ datagrams: 'node', why: path.why }, 'tftp: node:dgram datagram path');
-    else this.log.info({ datagrams: 'native' }, 'tftp: native datagram path');
+    logDatagramPath(this.log, this.config.datagrams, 'tftp.datagrams', 'tftp');
     const server = new TftpServer({
       address: this.config.address,
       port: this.config.port,
