@@ -26,12 +26,16 @@ export function writeSection(title: string, body: string): void {
   renameSync(temp, resultsFile);
 }
 
-/** utime + stime of a process in seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
+/**
+ * CPU time of a process and of the children it has reaped (tftpd-hpa forks one per transfer), in seconds:
+ * utime + stime + cutime + cstime from /proc/PID/stat, clock ticks of 1/100 s on Linux.
+ */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
+  // fields 14 to 17 of stat(5), counted after "(comm) "
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 export function median(values: readonly number[]): number {

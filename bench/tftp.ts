@@ -1,10 +1,12 @@
 /**
  * TFTP throughput of `be serve --only tftp` side by side with tftpd-hpa (extracted from its Debian package,
  * never installed: it fights with atftpd), in one run, on loopback, with the same files and clients:
- * - one curl client fetching 32 MiB at blksize 1468 and at 512 (target be ≥ 1.2x tftpd-hpa);
- * - 20 and 100 curl clients at once, blksize 1468 (target aggregate ≥ 1.0x, be's peak RSS ≤ 150 MiB), with
+ * - one curl client fetching 32 MiB at blksize 1468 (target be ≥ 1.5x tftpd-hpa) and at 512;
+ * - 20 and 100 curl clients at once, blksize 1468 (target aggregate ≥ 1.2x, be's peak RSS ≤ 150 MiB), with
  *   transfers on the main thread (tftp.workers 0, the default) and in two worker threads (tftp.workers 2);
- * - atftp with windowsize 16 against atftp in lock-step, both on be (target ≥ 3x).
+ * - the same with each server pinned to CPU 0 and the clients to CPU 1 (taskset; tftpd-hpa's forks inherit
+ *   it), which compares the servers' own efficiency as if the clients were other machines;
+ * - atftp with windowsize 4 (EDK2's default) and 16 against atftp in lock-step, all on be (target 16 ≥ 3x).
  * Rounds alternate the two servers so a noisy neighbour hurts both alike; figures are medians.
  */
 import { randomBytes } from 'node:crypto';
@@ -63,21 +65,29 @@ async function timed(file: string, args: string[]): Promise<number> {
   return Number(process.hrtime.bigint() - begin) / 1e9;
 }
 
-function curlArgs(port: number, blksize: number): string[] {
+/** The clients' CPU: CPU 1 when the servers are pinned to CPU 0. */
+const clientCpu = ['taskset', '-c', '1'];
+
+function curl(port: number, blksize: number, pinned: boolean): [string, string[]] {
   // --max-time: under a heavy neighbour two curls once hung for ten minutes against tftpd-hpa; fail the run instead.
-  return ['-sS', '--max-time', '180', '--tftp-blksize', String(blksize), '-o', '/dev/null', `tftp://127.0.0.1:${port}/big`];
+  const args = ['-sS', '--max-time', '180', '--tftp-blksize', String(blksize), '-o', '/dev/null', `tftp://127.0.0.1:${port}/big`];
+  return pinned ? [clientCpu[0]!, [...clientCpu.slice(1), 'curl', ...args]] : ['curl', args];
 }
 
-/** MB/s of one curl fetching the 32 MiB file. */
-async function single(port: number, blksize: number): Promise<number> {
-  return fileSize / MB / (await timed('curl', curlArgs(port, blksize)));
+/** A round's throughput and the server's CPU per DATA block over it. */
+interface Round {
+  mbps: number;
+  cpuPerBlockUs: number;
 }
 
-/** Aggregate MB/s of `clients` curls started together. */
-async function concurrent(port: number, clients: number): Promise<number> {
+/** Aggregate MB/s of `clients` curls started together, and the server's CPU (with its reaped forks) per block. */
+async function concurrent(server: { port: number; pid: number }, clients: number, blksize = 1468, pinned = false): Promise<Round> {
+  const cpuBefore = cpuSeconds(server.pid);
   const begin = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: clients }, () => run('curl', curlArgs(port, 1468), { timeoutMs: 600_000 })));
-  return (clients * fileSize) / MB / (Number(process.hrtime.bigint() - begin) / 1e9);
+  await Promise.all(Array.from({ length: clients }, () => run(...curl(server.port, blksize, pinned), { timeoutMs: 600_000 })));
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  const blocks = clients * Math.ceil((fileSize + 1) / blksize);
+  return { mbps: (clients * fileSize) / MB / seconds, cpuPerBlockUs: ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / blocks };
 }
 
 async function atftp(port: number, windowsize: number): Promise<number> {
@@ -125,11 +135,11 @@ function peakRssMiB(pid: number): number {
 }
 
 interface Pair {
-  be: number[];
-  hpa: number[];
+  be: Round[];
+  hpa: Round[];
 }
 
-async function alternate(times: number, measure: (server: 'be' | 'hpa') => Promise<number>): Promise<Pair> {
+async function alternate(times: number, measure: (server: 'be' | 'hpa') => Promise<Round>): Promise<Pair> {
   const pair: Pair = { be: [], hpa: [] };
   for (let i = 0; i < times; i++) {
     // Alternate who goes first, so warm caches and a neighbour's burst do not always favour one.
@@ -141,18 +151,17 @@ async function alternate(times: number, measure: (server: 'be' | 'hpa') => Promi
 
 const fmt = (value: number) => value.toFixed(1);
 const verdict = (met: boolean) => `**${met ? 'met' : 'not met'}**`;
+const mbps = (rounds: Round[]) => median(rounds.map((r) => r.mbps));
+const cpu = (rounds: Round[]) => median(rounds.map((r) => r.cpuPerBlockUs));
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'be-bench-tftp-'));
   writeFileSync(join(root, 'big'), randomBytes(fileSize));
   const hpaBin = await extractTftpdHpa();
-  const bePort = await freePort();
-  const workersPort = await freePort();
-  const hpaPort = await freePort();
-  const floorPort = await freePort();
   const load = loadavg()[0]!;
-  const serve = (port: number, workers: number) =>
-    start('node', [
+  const serveBe = async (workers: number, pinned: boolean) => {
+    const port = await freePort();
+    const args = [
       beMain,
       'serve',
       '--only',
@@ -171,89 +180,119 @@ async function main(): Promise<void> {
       `tftp.root=${root}`,
       '--set',
       `tftp.datagrams=${datagrams}`,
-    ]);
-  const beServer = serve(bePort, 0);
-  const workersServer = serve(workersPort, 2);
-  // -B 1468: the same largest block as be's tftp.maxBlksize default (TESTLAB.md's reference invocation).
-  const hpaServer = start(hpaBin.binary, ['-L', '-a', `127.0.0.1:${hpaPort}`, '-s', root, '-u', 'root', '-B', '1468'], {
-    env: { LD_LIBRARY_PATH: hpaBin.libraryPath },
-  });
+    ];
+    // taskset execs node, so the PID is be's own and every thread it starts inherits CPU 0.
+    return { port, child: pinned ? start('taskset', ['-c', '0', 'node', ...args]) : start('node', args) };
+  };
+  const serveHpa = async (pinned: boolean) => {
+    const port = await freePort();
+    // -B 1468: the same largest block as be's tftp.maxBlksize default (TESTLAB.md's reference invocation).
+    const args = ['-L', '-a', `127.0.0.1:${port}`, '-s', root, '-u', 'root', '-B', '1468'];
+    const env = { LD_LIBRARY_PATH: hpaBin.libraryPath };
+    return { port, child: pinned ? start('taskset', ['-c', '0', hpaBin.binary, ...args], { env }) : start(hpaBin.binary, args, { env }) };
+  };
+  const servers = {
+    be: await serveBe(0, false),
+    workers: await serveBe(2, false),
+    hpa: await serveHpa(false),
+    bePinned: await serveBe(0, true),
+    hpaPinned: await serveHpa(true),
+  };
+  const floorPort = await freePort();
   const floor = start('node', ['--input-type=module', '-e', floorServer, String(floorPort), String(fileSize), '1468']);
+  const children = [...Object.values(servers).map((s) => s.child), floor];
   try {
-    await waitForServer(bePort);
-    await waitForServer(workersPort);
-    await waitForServer(hpaPort);
-    const port = (server: 'be' | 'hpa') => (server === 'be' ? bePort : hpaPort);
-    const portWithWorkers = (server: 'be' | 'hpa') => (server === 'be' ? workersPort : hpaPort);
+    for (const server of Object.values(servers)) await waitForServer(server.port);
+    await waitForServer(floorPort);
+    const target = (name: keyof typeof servers) => ({ port: servers[name].port, pid: servers[name].child.pid! });
     const say = (line: string) => process.stdout.write(`tftp: ${line}\n`);
-
-    const s1468 = await alternate(rounds, (server) => single(port(server), 1468));
-    say(`1 client 1468: be ${fmt(median(s1468.be))} MB/s, tftpd-hpa ${fmt(median(s1468.hpa))} MB/s`);
-    const s512 = await alternate(rounds, (server) => single(port(server), 512));
-    say(`1 client 512: be ${fmt(median(s512.be))} MB/s, tftpd-hpa ${fmt(median(s512.hpa))} MB/s`);
-    const c20 = await alternate(Math.max(1, Math.ceil(rounds / 2)), (server) => concurrent(port(server), 20));
-    say(`20 clients: be ${fmt(median(c20.be))} MB/s, tftpd-hpa ${fmt(median(c20.hpa))} MB/s`);
-    const c20w = await alternate(Math.max(1, Math.ceil(rounds / 2)), (server) => concurrent(portWithWorkers(server), 20));
-    say(`20 clients, be with 2 workers: be ${fmt(median(c20w.be))} MB/s, tftpd-hpa ${fmt(median(c20w.hpa))} MB/s`);
-    const c100 = await alternate(Math.max(1, Math.ceil(rounds / 3)), (server) => concurrent(port(server), 100));
-    say(`100 clients: be ${fmt(median(c100.be))} MB/s, tftpd-hpa ${fmt(median(c100.hpa))} MB/s`);
-    const c100w = await alternate(Math.max(1, Math.ceil(rounds / 3)), (server) => concurrent(portWithWorkers(server), 100));
-    say(`100 clients, be with 2 workers: be ${fmt(median(c100w.be))} MB/s, tftpd-hpa ${fmt(median(c100w.hpa))} MB/s`);
+    const many = Math.max(1, Math.ceil(rounds / 2));
+    const hundreds = Math.max(1, Math.ceil(rounds / 3));
+    const scenarios: { label: string; pair: Pair; target: number }[] = [];
+    const scenario = async (label: string, times: number, target: number, measure: (server: 'be' | 'hpa') => Promise<Round>) => {
+      const pair = await alternate(times, measure);
+      say(`${label}: be ${fmt(mbps(pair.be))} MB/s (${fmt(cpu(pair.be))} µs/block), tftpd-hpa ${fmt(mbps(pair.hpa))} MB/s (${fmt(cpu(pair.hpa))} µs/block)`);
+      scenarios.push({ label, pair, target });
+      return pair;
+    };
+    const s1468 = await scenario('1 curl, blksize 1468', rounds, 1.5, (s) => concurrent(target(s), 1));
+    const s512 = await scenario('1 curl, blksize 512', rounds, 1.2, (s) => concurrent(target(s), 1, 512));
+    await scenario('20 curls at once (aggregate)', many, 1.2, (s) => concurrent(target(s), 20));
+    await scenario('20 curls at once, be with tftp.workers=2', many, 1.2, (s) => concurrent(target(s === 'be' ? 'workers' : 'hpa'), 20));
+    await scenario('100 curls at once (aggregate)', hundreds, 1.2, (s) => concurrent(target(s), 100));
+    await scenario('100 curls at once, be with tftp.workers=2', hundreds, 1.2, (s) => concurrent(target(s === 'be' ? 'workers' : 'hpa'), 100));
+    const pinnedTarget = (s: 'be' | 'hpa') => target(s === 'be' ? 'bePinned' : 'hpaPinned');
+    await scenario('pinned: 1 curl, blksize 1468', rounds, 1.5, (s) => concurrent(pinnedTarget(s), 1, 1468, true));
+    await scenario('pinned: 20 curls at once (aggregate)', many, 1.2, (s) => concurrent(pinnedTarget(s), 20, 1468, true));
+    await scenario('pinned: 100 curls at once (aggregate)', hundreds, 1.2, (s) => concurrent(pinnedTarget(s), 100, 1468, true));
     const floor20: number[] = [];
-    for (let i = 0; i < Math.max(1, Math.ceil(rounds / 2)); i++) floor20.push(await concurrent(floorPort, 20));
-    const floorCpu = floor.pid !== undefined ? cpuSeconds(floor.pid) : NaN;
+    for (let i = 0; i < many; i++) floor20.push((await concurrent({ port: floorPort, pid: floor.pid! }, 20)).mbps);
+    const floorCpu = cpuSeconds(floor.pid!);
     say(`20 clients, minimal Node sender: ${fmt(median(floor20))} MB/s`);
-    const rss = beServer.pid !== undefined ? peakRssMiB(beServer.pid) : NaN;
-    const rssWorkers = workersServer.pid !== undefined ? peakRssMiB(workersServer.pid) : NaN;
-    say(`be peak RSS ${fmt(rss)} MiB, with 2 workers ${fmt(rssWorkers)} MiB`);
-    const windows = { w16: [] as number[], w1: [] as number[], hpa: [] as number[] };
+    const rss = {
+      be: peakRssMiB(servers.be.child.pid!),
+      workers: peakRssMiB(servers.workers.child.pid!),
+      pinned: peakRssMiB(servers.bePinned.child.pid!),
+    };
+    say(`be peak RSS ${fmt(rss.be)} MiB, with 2 workers ${fmt(rss.workers)} MiB, pinned ${fmt(rss.pinned)} MiB`);
+    // RFC 7440 on the same path: lock-step, EDK2's default window of 4, and 16, rounds interleaved.
+    const windows = new Map<number, number[]>([
+      [1, []],
+      [4, []],
+      [16, []],
+    ]);
+    const atftpHpa: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      windows.w1.push(await atftp(bePort, 1));
-      windows.w16.push(await atftp(bePort, 16));
-      windows.hpa.push(await atftp(hpaPort, 1));
+      for (const size of windows.keys()) windows.get(size)!.push(await atftp(servers.be.port, size));
+      atftpHpa.push(await atftp(servers.hpa.port, 1));
     }
+    const lockStep = median(windows.get(1)!);
     say(
-      `atftp 1468: be windowsize 16 ${fmt(median(windows.w16))} MB/s, be lock-step ${fmt(median(windows.w1))} MB/s, tftpd-hpa lock-step ${fmt(median(windows.hpa))} MB/s`,
+      `atftp 1468: be ${[...windows].map(([size, v]) => `windowsize ${size} ${fmt(median(v))} MB/s`).join(', ')}, tftpd-hpa lock-step ${fmt(median(atftpHpa))} MB/s`,
     );
 
-    const ratio = (pair: Pair) => median(pair.be) / median(pair.hpa);
-    const row = (label: string, pair: Pair, target: number) =>
-      `| ${label} | ${fmt(median(pair.be))} MB/s | ${fmt(median(pair.hpa))} MB/s | ${ratio(pair).toFixed(2)}x | ≥ ${target.toFixed(1)}x: ${verdict(ratio(pair) >= target)} |`;
-    const windowRatio = median(windows.w16) / median(windows.w1);
+    const ratio = (pair: Pair) => mbps(pair.be) / mbps(pair.hpa);
+    const row = ({ label, pair, target: goal }: (typeof scenarios)[number]) =>
+      `| ${label} | ${fmt(mbps(pair.be))} MB/s | ${fmt(mbps(pair.hpa))} MB/s | ${ratio(pair).toFixed(2)}x | ${fmt(cpu(pair.be))} / ${fmt(cpu(pair.hpa))} µs | ≥ ${goal.toFixed(1)}x: ${verdict(ratio(pair) >= goal)} |`;
+    const windowRow = (size: number) =>
+      `| windowsize ${size} | ${fmt(median(windows.get(size)!))} MB/s | ${(median(windows.get(size)!) / lockStep).toFixed(2)}x |${size === 16 ? ` ≥ 3x: ${verdict(median(windows.get(16)!) / lockStep >= 3)}` : ''} |`;
+    const samples = (pair: Pair) => `be ${pair.be.map((r) => fmt(r.mbps)).join(', ')} / hpa ${pair.hpa.map((r) => fmt(r.mbps)).join(', ')}`;
     const body = [
       `32 MiB file on loopback, \`be serve --only tftp\` (dist/bin/be.mjs, log level warn, tftp.datagrams ${datagrams}) beside tftpd-hpa 5.2 (\`in.tftpd -L -B 1468\`,`,
-      `extracted from the Debian package), alternating rounds; medians of ${rounds} single-client rounds, ${Math.ceil(rounds / 2)} rounds of 20`,
-      `clients and ${Math.ceil(rounds / 3)} of 100 (each client a curl process; aggregate = bytes / wall time from the first start to the last exit).`,
+      `extracted from the Debian package), alternating rounds; medians of ${rounds} single-client rounds, ${many} rounds of 20`,
+      `clients and ${hundreds} of 100 (each client a curl process; aggregate = bytes / wall time from the first start to the last exit).`,
+      '"pinned": each server on CPU 0 (taskset; tftpd-hpa\'s forks and be\'s threads inherit it) and every curl on CPU 1, so the',
+      "servers' own efficiency is compared as it would be with the clients on other machines. CPU = the server's user + system",
+      'time per DATA block sent (tftpd-hpa with the forks it reaped), medians over the rounds.',
       '',
-      '| scenario | be | tftpd-hpa | be / tftpd-hpa | target |',
-      '| --- | --- | --- | --- | --- |',
-      row('1 curl, blksize 1468', s1468, 1.2),
-      row('1 curl, blksize 512', s512, 1.2),
-      row('20 curls at once, blksize 1468 (aggregate)', c20, 1.0),
-      row('20 curls at once, be with tftp.workers=2', c20w, 1.0),
-      row('100 curls at once, blksize 1468 (aggregate)', c100, 1.0),
-      row('100 curls at once, be with tftp.workers=2', c100w, 1.0),
+      '| scenario | be | tftpd-hpa | be / tftpd-hpa | CPU per block, be / hpa | target |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...scenarios.map(row),
       '',
-      `- be's peak RSS (VmHWM) after the concurrent rounds, target ≤ 150 MiB: ${fmt(rss)} MiB with transfers on the main thread`,
-      `  (${verdict(rss <= 150)}), ${fmt(rssWorkers)} MiB with tftp.workers=2 (${verdict(rssWorkers <= 150)}).`,
-      `- What Node's dgram costs here: a minimal Node sender (the file in memory; no reads, timers, checks or logs; one thread)`,
-      `  fed the same 20 curls at ${fmt(median(floor20))} MB/s (${(median(floor20) / median(c20.hpa)).toFixed(2)}x tftpd-hpa), spending`,
-      `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(0)} µs of CPU per block. be on one thread keeps up with it, so the`,
-      '  gap is the cost of a datagram in Node (recvmsg, a second recvmsg that finds nothing, sendmsg, and the',
-      "  callbacks around them; no recvmmsg or sendmmsg), not be's code; and the curls need most of the second core.",
-      `- RFC 7440 with the same client (atftp 0.8.0, blksize 1468) on be: windowsize 16 ${fmt(median(windows.w16))} MB/s against lock-step`,
-      `  ${fmt(median(windows.w1))} MB/s = ${windowRatio.toFixed(2)}x; target ≥ 3x: ${verdict(windowRatio >= 3)}. (tftpd-hpa has no windowsize;`,
-      `  atftp in lock-step against it: ${fmt(median(windows.hpa))} MB/s.)`,
-      `- Samples, MB/s: 1468 be ${s1468.be.map(fmt).join(', ')} / hpa ${s1468.hpa.map(fmt).join(', ')}; 512 be ${s512.be.map(fmt).join(', ')} / hpa ${s512.hpa.map(fmt).join(', ')}.`,
+      `RFC 7440 windows on be, the same client (atftp 0.8.0, blksize 1468), medians of ${rounds} interleaved rounds; atftp in lock-step`,
+      `against tftpd-hpa (which has no windowsize): ${fmt(median(atftpHpa))} MB/s.`,
+      '',
+      '| atftp | be | against lock-step | target |',
+      '| --- | --- | --- | --- |',
+      `| lock-step | ${fmt(lockStep)} MB/s | 1.00x | |`,
+      windowRow(4),
+      windowRow(16),
+      '',
+      `- be's peak RSS (VmHWM) after the concurrent rounds, target ≤ 150 MiB: ${fmt(rss.be)} MiB with transfers on the main thread`,
+      `  (${verdict(rss.be <= 150)}), ${fmt(rss.workers)} MiB with tftp.workers=2 (${verdict(rss.workers <= 150)}), ${fmt(rss.pinned)} MiB pinned (${verdict(rss.pinned <= 150)}).`,
+      `- Node's dgram alone, for scale: a minimal Node sender (the file in memory; no reads, timers, checks or logs; one`,
+      `  thread, node:dgram) fed 20 unpinned curls at ${fmt(median(floor20))} MB/s, spending`,
+      `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(1)} µs of CPU per block.`,
+      `- Samples, MB/s: 1468 ${samples(s1468)}; 512 ${samples(s512)}.`,
       `- The machine is shared (load average ${load.toFixed(2)} at the start of this run, ${loadavg()[0]!.toFixed(2)} at the end): single-client`,
-      '  figures vary several-fold from round to round for both servers; compare the ratios, and rerun before trusting one.',
+      '  figures vary from round to round for both servers; compare the ratios, and rerun before trusting one.',
       '',
       `Machine: ${machine()}; measured ${new Date().toISOString().slice(0, 10)}.`,
     ].join('\n');
     writeSection('TFTP', body);
   } finally {
-    for (const child of [beServer, workersServer, hpaServer, floor]) if (child.pid !== undefined) child.kill('SIGTERM');
-    await Promise.allSettled([beServer, workersServer, hpaServer, floor]);
+    for (const child of children) if (child.pid !== undefined) child.kill('SIGTERM');
+    await Promise.allSettled(children);
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,7 @@ export function ipv4ToInt(text: string): number {
 }
 
 export function intToIPv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
 /** `10.0.0.0/24` → { network, prefix }; refuses host bits set, so a typo is not silently widened. */

@@ -46,8 +46,15 @@ const PXE_VENDOR_OPTIONS = Uint8Array.of(6, 1, 8, 255);
 
 export class Replies {
   private readonly serverIdOption: Uint8Array;
-  /** The message type of the reply sent to each request (for the packets-by-outcome counter). */
-  readonly answered = new WeakMap<DhcpPacket, number>();
+  /** The message type of the reply sent to each request in hand (a Map, not a WeakMap: see the server's arrivals). */
+  private readonly replyTypes = new Map<DhcpPacket, number>();
+
+  /** The message type of the reply sent to `request`, once its handling ended (forgotten then; for the packets-by-outcome counter). */
+  answered(request: DhcpPacket): number | undefined {
+    const type = this.replyTypes.get(request);
+    this.replyTypes.delete(request);
+    return type;
+  }
 
   constructor(
     private readonly options: ReplyOptions,
@@ -169,7 +176,7 @@ export class Replies {
     }
     this.stats.replies++;
     const type = getRaw(reply, 53);
-    if (type?.length === 1) this.answered.set(request, type[0]!);
+    if (type?.length === 1) this.replyTypes.set(request, type[0]!);
     this.outbox.push({ bytes, port, address, socket, via: this.options.viaFor?.(request) });
     this.outboxFlush ??= setImmediate(this.flushOutbox);
   }

@@ -206,16 +206,35 @@ class NativeSocket implements DatagramSocket {
     const bytes = new Uint8Array(payload);
     const metaBuffer = new ArrayBuffer(4 * metaFields * batch);
     const meta = new Int32Array(metaBuffer);
+    // The same peer and local address come again and again (DHCP: 0.0.0.0:68 and the server's address):
+    // convert each only when it changes.
+    const fromAddress = new AddressText();
+    const localAddress = new AddressText();
     this.native.start(this.handle, payload, slotBytes, metaBuffer, (count) => {
+      // A copy unless told otherwise: the next batch reuses these bytes, and decoders keep views. One
+      // allocation for the whole batch, not one per datagram.
+      let copies: Buffer | undefined;
+      if (copy) {
+        let total = 0;
+        for (let i = 0; i < count; i++) total += meta[i * metaFields]!;
+        copies = Buffer.allocUnsafeSlow(total);
+      }
+      let at = 0;
       for (let i = 0; i < count; i++) {
         const m = i * metaFields;
         if (meta[m + 5] !== 0) continue; // truncated: larger than any request we serve
         const length = meta[m]!;
-        // A copy unless told otherwise: the next batch reuses these bytes, and decoders keep views.
-        const msg = copy ? Buffer.from(bytes.subarray(i * slotBytes, i * slotBytes + length)) : views[i]!.subarray(0, length);
-        const from = { address: intToIPv4(meta[m + 1]! >>> 0), port: meta[m + 2]! };
+        let msg: Buffer;
+        if (copies) {
+          copies.set(bytes.subarray(i * slotBytes, i * slotBytes + length), at);
+          msg = copies.subarray(at, at + length);
+          at += length;
+        } else {
+          msg = views[i]!.subarray(0, length);
+        }
+        const from = { address: fromAddress.of(meta[m + 1]!), port: meta[m + 2]! };
         const ifindex = meta[m + 3]!;
-        handler(msg, from, ifindex === 0 ? undefined : { ifindex, local: intToIPv4(meta[m + 4]! >>> 0) });
+        handler(msg, from, ifindex === 0 ? undefined : { ifindex, local: localAddress.of(meta[m + 4]!) });
       }
     });
   }
@@ -252,4 +271,18 @@ class NativeSocket implements DatagramSocket {
 export function interfaceIndex(name: string): number {
   const native = nativeDatagrams();
   return 'module' in native ? native.module.interfaceIndex(name) : 0;
+}
+
+/** An IPv4 address as text, remembered for the last number converted. */
+class AddressText {
+  private number = -1;
+  private text = '';
+
+  of(value: number): string {
+    if (value !== this.number) {
+      this.number = value;
+      this.text = intToIPv4(value >>> 0);
+    }
+    return this.text;
+  }
 }
