@@ -52,7 +52,7 @@ async function freePort(): Promise<number> {
 /** Waits until a TFTP server answers a request for a missing file (any reply will do). */
 async function waitForServer(port: number): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const result = await run('curl', ['-sS', '--max-time', '1', '-o', '/dev/null', `tftp://127.0.0.1:${port}/no-such-file`], { okExitCodes: [0, 68, 28, 7] });
+    const result = await run('curl', ['-sS', '--max-time', '1', '-o', '/dev/null', `tftp://127.0.0.1:${port}/no-such-file`], { okExitCodes: [0, 68, 28, 7, 71] });
     if (result.exitCode === 68) return;
     await sleep(100);
   }

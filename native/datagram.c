@@ -41,6 +41,8 @@
  * interface index, local (destination) address, flags (1: truncated). Addresses in host order. */
 #define META 6
 #define CONTROL_BYTES 128
+/* A sent datagram's control data: one in_pktinfo (Linux) or in_addr (FreeBSD's IP_SENDSRCADDR). */
+#define SEND_CONTROL_BYTES 64
 
 typedef struct Socket Socket;
 
@@ -462,12 +464,15 @@ static size_t gather(napi_env env, napi_value value, struct iovec *iov) {
 }
 
 /*
- * sendMany(socket, datagrams: Array<Uint8Array | Uint8Array[]>, address: uint32, port) → how many left,
- * or -errno: up to BATCH datagrams to one peer in one sendmmsg(2) (a TFTP window).
+ * sendMany(socket, datagrams: Array<Uint8Array | Uint8Array[]>, address: uint32, port, destinations?: Int32Array)
+ * → how many left, or -errno: up to BATCH datagrams in one sendmmsg(2). Without `destinations` all go to
+ * address:port (a TFTP window); with it, datagram i goes to destinations[4i] (address), [4i+1] (port),
+ * out of interface [4i+2] from source [4i+3] (0: the routing table's), as send() would send it (DHCP
+ * replies to many clients).
  */
 static napi_value js_send_many(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Socket *s = socket_of(env, argv[0]);
   if (s == NULL) return NULL;
@@ -476,26 +481,36 @@ static napi_value js_send_many(napi_env env, napi_callback_info info) {
   bool is_array = false;
   if (argc < 4 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &count) != napi_ok ||
       count > BATCH || !get_int(env, argv[2], &address) || !get_int(env, argv[3], &port)) {
-    napi_throw_type_error(env, NULL, "sendMany(socket, datagrams (at most 64), address, port)");
+    napi_throw_type_error(env, NULL, "sendMany(socket, datagrams (at most 64), address, port, destinations?)");
     return NULL;
+  }
+  int32_t *destinations = NULL;
+  napi_valuetype kind = napi_undefined;
+  if (argc >= 5) napi_typeof(env, argv[4], &kind);
+  if (kind != napi_undefined) {
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    if (napi_get_typedarray_info(env, argv[4], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length < 4 * (size_t)count) {
+      napi_throw_type_error(env, NULL, "sendMany: destinations is an Int32Array of 4 numbers a datagram");
+      return NULL;
+    }
+    destinations = data;
   }
   if (s->closed) return number(env, -EBADF);
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH][PIECES];
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl((uint32_t)address);
-  to.sin_port = htons((uint16_t)port);
+  struct sockaddr_in to[BATCH];
+  uint8_t control[BATCH][SEND_CONTROL_BYTES]; /* on the stack, not static: worker threads send too */
   for (uint32_t i = 0; i < count; i++) {
     napi_value datagram;
     if (napi_get_element(env, argv[1], i, &datagram) != napi_ok) return NULL;
     size_t pieces = gather(env, datagram, iov[i]);
     if (pieces == 0) return NULL;
     memset(&msgs[i], 0, sizeof msgs[i]);
-    msgs[i].msg_hdr.msg_name = &to;
-    msgs[i].msg_hdr.msg_namelen = sizeof to;
-    msgs[i].msg_hdr.msg_iov = iov[i];
+    const int32_t *d = destinations ? destinations + 4 * i : NULL;
+    address_message(&msgs[i].msg_hdr, &to[i], iov[i], control[i], d ? (uint32_t)d[0] : (uint32_t)address, d ? d[1] : (int)port, d ? d[2] : 0,
+                    d ? (uint32_t)d[3] : 0);
     msgs[i].msg_hdr.msg_iovlen = pieces;
   }
   if (count == 0) return number(env, 0);

@@ -36,6 +36,14 @@ export interface Via {
   source?: string;
 }
 
+/** One datagram and where it goes, for sendEach. */
+export interface Outgoing {
+  bytes: Uint8Array;
+  port: number;
+  address: string;
+  via?: Via | undefined;
+}
+
 export interface DatagramSocket {
   readonly path: DatagramPath;
   /** The bound address and port. */
@@ -52,6 +60,8 @@ export interface DatagramSocket {
   send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string, via?: Via): void;
   /** Several datagrams to one peer (a TFTP window): one sendmmsg(2) on the native path, one send each on node:dgram. */
   sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void;
+  /** Datagrams to several peers (DHCP replies of one turn of the loop): sendmmsg(2) in batches on the native path. */
+  sendEach(datagrams: readonly Outgoing[]): void;
   close(): Promise<void>;
 }
 
@@ -68,7 +78,7 @@ interface NativeModule {
   port(socket: object): number;
   start(socket: object, payload: ArrayBuffer, slot: number, meta: ArrayBuffer, callback: (count: number) => void): void;
   send(socket: object, bytes: Uint8Array | readonly Uint8Array[], address: number, port: number, ifindex: number, source: number): number;
-  sendMany(socket: object, datagrams: readonly (Uint8Array | readonly Uint8Array[])[], address: number, port: number): number;
+  sendMany(socket: object, datagrams: readonly (Uint8Array | readonly Uint8Array[])[], address: number, port: number, destinations?: Int32Array): number;
   close(socket: object): void;
   interfaceIndex(name: string): number;
   interfaceName(index: number): string | undefined;
@@ -155,6 +165,10 @@ class NodeSocket implements DatagramSocket {
 
   sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void {
     for (const datagram of datagrams) this.send(datagram, port, address);
+  }
+
+  sendEach(datagrams: readonly Outgoing[]): void {
+    for (const datagram of datagrams) this.send(datagram.bytes, datagram.port, datagram.address);
   }
 
   close(): Promise<void> {
@@ -257,6 +271,34 @@ class NativeSocket implements DatagramSocket {
       const sent = this.native.sendMany(this.handle, part, to, port);
       // A partial send (the socket buffer filled) loses the rest, as a lost datagram: the retransmit timer resends.
       if (sent < 0) this.errorHandler(errnoError('sendmmsg', -sent));
+    }
+  }
+
+  private destinations: Int32Array | undefined;
+
+  sendEach(datagrams: readonly Outgoing[]): void {
+    if (this.closed) return;
+    const { batch } = this.native;
+    this.destinations ??= new Int32Array(4 * batch);
+    const destinations = this.destinations;
+    for (let at = 0; at < datagrams.length; ) {
+      const part = datagrams.slice(at, at + batch);
+      part.forEach((datagram, i) => {
+        destinations[4 * i] = ipv4ToInt(datagram.address);
+        destinations[4 * i + 1] = datagram.port;
+        destinations[4 * i + 2] = datagram.via?.ifindex ?? 0;
+        destinations[4 * i + 3] = datagram.via?.source ? ipv4ToInt(datagram.via.source) : 0;
+      });
+      const bytes = part.map((datagram) => datagram.bytes);
+      const sent = this.native.sendMany(this.handle, bytes, 0, 0, destinations);
+      if (sent < 0) {
+        // The rest is lost (the clients retry), as one failed send would be; the error says why.
+        this.errorHandler(errnoError('sendmmsg', -sent));
+        return;
+      }
+      if (sent === 0) return; // sendmmsg(2) fails rather than send nothing; defensive
+      // Fewer sent than given: the next call starts at the first one left, and reports its error.
+      at += sent;
     }
   }
 

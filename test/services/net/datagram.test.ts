@@ -68,6 +68,27 @@ describe('the datagram paths', () => {
     expect(got.map((g) => g.msg.subarray(4).toString())).toEqual(window.map((_, n) => `block ${n}`));
   });
 
+  it.each(paths)('%s: sends datagrams to several peers at once, each to its own', async (mode) => {
+    const a = await open(mode);
+    const b = await open(mode);
+    const c = await open(mode);
+    sockets.push(a, b, c);
+    const toB = collect(b, 35);
+    const toC = collect(c, 35);
+    // 70 alternating: more than one sendmmsg of 64 on the native path, the second starting mid-way.
+    const datagrams = Array.from({ length: 70 }, (_, n) => ({
+      bytes: new TextEncoder().encode(`reply ${n}`),
+      port: (n % 2 === 0 ? b : c).address().port,
+      address: '127.0.0.1',
+      via: { ifindex: interfaceIndex('lo') },
+    }));
+    a.sendEach(datagrams);
+    const [gotB, gotC] = await Promise.all([toB, toC]);
+    expect(gotB.map((g) => g.msg.toString())).toEqual(Array.from({ length: 35 }, (_, i) => `reply ${2 * i}`));
+    expect(gotC.map((g) => g.msg.toString())).toEqual(Array.from({ length: 35 }, (_, i) => `reply ${2 * i + 1}`));
+    expect(gotC[0]!.from).toEqual({ address: '127.0.0.1', port: a.address().port });
+  });
+
   it.each(paths)('%s: a port in use is one BeError line naming the key', async (mode) => {
     const a = await open(mode);
     sockets.push(a);
