@@ -2,7 +2,8 @@
  * bench/RESULTS.md has one `## Title` section per benchmark; each benchmark rewrites only its own
  * section (atomically), so they can run in any order.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -42,4 +43,53 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * CPU time of a process and every process it starts from now on, forks included, through a cgroup v1
+ * cpuacct group of its own (tftpd-hpa forks one process per transfer and lets the kernel reap them,
+ * so their time never reaches its own /proc counters). Without cgroup v1 cpuacct: the process's own
+ * counters, and `exact` says so.
+ */
+export class CpuMeter {
+  private readonly group: string | undefined;
+
+  constructor(
+    name: string,
+    private readonly pid: number,
+  ) {
+    const root = '/sys/fs/cgroup/cpuacct';
+    if (!existsSync(join(root, 'cpuacct.usage'))) return;
+    const group = join(root, `${name}-${pid}`);
+    try {
+      mkdirSync(group);
+      writeFileSync(join(group, 'cgroup.procs'), String(pid));
+      this.group = group;
+    } catch {
+      // not permitted here: fall back to the process's own counters
+    }
+  }
+
+  get exact(): boolean {
+    return this.group !== undefined;
+  }
+
+  seconds(): number {
+    if (!this.group) return cpuSeconds(this.pid);
+    return Number(readFileSync(join(this.group, 'cpuacct.usage'), 'utf8')) / 1e9;
+  }
+
+  /** Moves what is left of the group back to the root group and removes it. */
+  close(): void {
+    if (!this.group) return;
+    const root = dirname(this.group);
+    for (const pid of readFileSync(join(this.group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        writeFileSync(join(root, 'cgroup.procs'), pid);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    rmdirSync(this.group);
+  }
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, start } from '../services/os.js';
-import { cpuSeconds, machine, median, writeSection } from './results.js';
+import { CpuMeter, cpuSeconds, machine, median, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -52,7 +52,9 @@ async function freePort(): Promise<number> {
 /** Waits until a TFTP server answers a request for a missing file (any reply will do). */
 async function waitForServer(port: number): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const result = await run('curl', ['-sS', '--max-time', '1', '-o', '/dev/null', `tftp://127.0.0.1:${port}/no-such-file`], { okExitCodes: [0, 68, 28, 7, 71] });
+    const result = await run('curl', ['-sS', '--max-time', '1', '-o', '/dev/null', `tftp://127.0.0.1:${port}/no-such-file`], {
+      okExitCodes: [0, 68, 28, 7, 71],
+    });
     if (result.exitCode === 68) return;
     await sleep(100);
   }
@@ -80,14 +82,14 @@ interface Round {
   cpuPerBlockUs: number;
 }
 
-/** Aggregate MB/s of `clients` curls started together, and the server's CPU (with its reaped forks) per block. */
-async function concurrent(server: { port: number; pid: number }, clients: number, blksize = 1468, pinned = false): Promise<Round> {
-  const cpuBefore = cpuSeconds(server.pid);
+/** Aggregate MB/s of `clients` curls started together, and the server's CPU (with its forks) per block. */
+async function concurrent(server: { port: number; cpu: { seconds(): number } }, clients: number, blksize = 1468, pinned = false): Promise<Round> {
+  const cpuBefore = server.cpu.seconds();
   const begin = process.hrtime.bigint();
   await Promise.all(Array.from({ length: clients }, () => run(...curl(server.port, blksize, pinned), { timeoutMs: 600_000 })));
   const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
   const blocks = clients * Math.ceil((fileSize + 1) / blksize);
-  return { mbps: (clients * fileSize) / MB / seconds, cpuPerBlockUs: ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / blocks };
+  return { mbps: (clients * fileSize) / MB / seconds, cpuPerBlockUs: ((server.cpu.seconds() - cpuBefore) * 1e6) / blocks };
 }
 
 async function atftp(port: number, windowsize: number): Promise<number> {
@@ -201,10 +203,30 @@ async function main(): Promise<void> {
   const floorPort = await freePort();
   const floor = start('node', ['--input-type=module', '-e', floorServer, String(floorPort), String(fileSize), '1468']);
   const children = [...Object.values(servers).map((s) => s.child), floor];
+  const meters = Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, new CpuMeter(`be-bench-tftp-${name}`, s.child.pid!)])) as Record<
+    keyof typeof servers,
+    CpuMeter
+  >;
+  const stopAll = () => {
+    for (const child of children) if (child.pid !== undefined) child.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(1);
+    });
+  }
   try {
-    for (const server of Object.values(servers)) await waitForServer(server.port);
-    await waitForServer(floorPort);
-    const target = (name: keyof typeof servers) => ({ port: servers[name].port, pid: servers[name].child.pid! });
+    for (const [name, server] of Object.entries(servers)) {
+      // A server that exits (a port taken meanwhile) says why, instead of a timeout naming a port.
+      const exited = server.child.then(
+        (result) => Promise.reject(new Error(`${name} exited: ${result.stderr}`)),
+        (err: Error) => Promise.reject(new Error(`${name} failed: ${err.message}`)),
+      );
+      exited.catch(() => {});
+      await Promise.race([waitForServer(server.port), exited]);
+    }
+    const target = (name: keyof typeof servers) => ({ port: servers[name].port, cpu: meters[name] });
     const say = (line: string) => process.stdout.write(`tftp: ${line}\n`);
     const many = Math.max(1, Math.ceil(rounds / 2));
     const hundreds = Math.max(1, Math.ceil(rounds / 3));
@@ -226,7 +248,7 @@ async function main(): Promise<void> {
     await scenario('pinned: 20 curls at once (aggregate)', many, 1.2, (s) => concurrent(pinnedTarget(s), 20, 1468, true));
     await scenario('pinned: 100 curls at once (aggregate)', hundreds, 1.2, (s) => concurrent(pinnedTarget(s), 100, 1468, true));
     const floor20: number[] = [];
-    for (let i = 0; i < many; i++) floor20.push((await concurrent({ port: floorPort, pid: floor.pid! }, 20)).mbps);
+    for (let i = 0; i < many; i++) floor20.push((await concurrent({ port: floorPort, cpu: { seconds: () => cpuSeconds(floor.pid!) } }, 20)).mbps);
     const floorCpu = cpuSeconds(floor.pid!);
     say(`20 clients, minimal Node sender: ${fmt(median(floor20))} MB/s`);
     const rss = {
@@ -263,7 +285,7 @@ async function main(): Promise<void> {
       `clients and ${hundreds} of 100 (each client a curl process; aggregate = bytes / wall time from the first start to the last exit).`,
       '"pinned": each server on CPU 0 (taskset; tftpd-hpa\'s forks and be\'s threads inherit it) and every curl on CPU 1, so the',
       "servers' own efficiency is compared as it would be with the clients on other machines. CPU = the server's user + system",
-      'time per DATA block sent (tftpd-hpa with the forks it reaped), medians over the rounds.',
+      `time per DATA block sent, medians over the rounds (${Object.values(meters).every((m) => m.exact) ? "each server's own cpuacct cgroup, so tftpd-hpa's forks count" : "the server's own counters: tftpd-hpa's forks are not counted"}).`,
       '',
       '| scenario | be | tftpd-hpa | be / tftpd-hpa | CPU per block, be / hpa | target |',
       '| --- | --- | --- | --- | --- | --- |',
@@ -291,8 +313,9 @@ async function main(): Promise<void> {
     ].join('\n');
     writeSection('TFTP', body);
   } finally {
-    for (const child of children) if (child.pid !== undefined) child.kill('SIGTERM');
+    stopAll();
     await Promise.allSettled(children);
+    for (const meter of Object.values(meters)) meter.close();
     rmSync(root, { recursive: true, force: true });
   }
 }
