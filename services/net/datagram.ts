@@ -259,13 +259,13 @@ class NativeSocket implements DatagramSocket {
 
   send(bytes: Uint8Array | readonly Uint8Array[], port: number, address: string, via?: Via): void {
     if (this.closed) return;
-    const sent = this.native.send(this.handle, bytes, ipv4ToInt(address), port, via?.ifindex ?? 0, via?.source ? ipv4ToInt(via.source) : 0);
+    const sent = this.native.send(this.handle, bytes, this.number(address), port, via?.ifindex ?? 0, via?.source ? ipv4ToInt(via.source) : 0);
     if (sent < 0) this.errorHandler(errnoError('sendmsg', -sent));
   }
 
   sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void {
     if (this.closed) return;
-    const to = ipv4ToInt(address);
+    const to = this.number(address);
     for (let at = 0; at < datagrams.length; at += this.native.batch) {
       const part = at === 0 && datagrams.length <= this.native.batch ? datagrams : datagrams.slice(at, at + this.native.batch);
       const sent = this.native.sendMany(this.handle, part, to, port);
@@ -275,6 +275,17 @@ class NativeSocket implements DatagramSocket {
   }
 
   private destinations: Int32Array | undefined;
+  private lastAddress = '';
+  private lastNumber = 0;
+
+  /** An address as the addon takes it, remembered for the last one: a transfer sends every block to the same peer. */
+  private number(address: string): number {
+    if (address !== this.lastAddress) {
+      this.lastNumber = ipv4ToInt(address);
+      this.lastAddress = address;
+    }
+    return this.lastNumber;
+  }
 
   sendEach(datagrams: readonly Outgoing[]): void {
     if (this.closed) return;
@@ -284,7 +295,7 @@ class NativeSocket implements DatagramSocket {
     for (let at = 0; at < datagrams.length; ) {
       const part = datagrams.slice(at, at + batch);
       part.forEach((datagram, i) => {
-        destinations[4 * i] = ipv4ToInt(datagram.address);
+        destinations[4 * i] = this.number(datagram.address);
         destinations[4 * i + 1] = datagram.port;
         destinations[4 * i + 2] = datagram.via?.ifindex ?? 0;
         destinations[4 * i + 3] = datagram.via?.source ? ipv4ToInt(datagram.via.source) : 0;

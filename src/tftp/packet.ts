@@ -184,8 +184,8 @@ function writeOptions(buf: Uint8Array, at: number, options: readonly TftpOption[
 }
 
 /** The 4-byte DATA header; the server sends it with the payload as a second buffer to avoid a copy. */
-export function dataHeader(block: number): Uint8Array {
-  const header = new Uint8Array(4);
+export function dataHeader(block: number, header: Uint8Array = new Uint8Array(4)): Uint8Array {
+  header[0] = 0;
   header[1] = opcodes.DATA;
   writeU16(header, 2, block, 'block');
   return header;
