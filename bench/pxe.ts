@@ -29,6 +29,8 @@ import { machine, median, writeSection } from './results.js';
 
 const rounds = Number(process.env.BENCH_PXE_ROUNDS ?? 5);
 const only = process.env.BENCH_PXE_ONLY;
+/** Probing: `--set` values for be serve (e.g. "tftp.busyPoll=0"); a probe prints but does not write RESULTS.md. */
+const beSets = (process.env.BENCH_PXE_SET?.split(' ').filter(Boolean) ?? []).flatMap((value) => ['--set', value]);
 if (only !== undefined && !['linux', 'freebsd', 'http'].includes(only)) throw new Error(`BENCH_PXE_ONLY=${only}: one of linux, freebsd, http`);
 type ServerName = 'dnsmasq' | 'be';
 
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     // whichever server serves it (cold page cache for the kernel image, QEMU's first start).
     for (const server of ['dnsmasq', 'be'] as const) {
       if (server === 'dnsmasq') await lab.startDnsmasq();
-      else await lab.startBe();
+      else await lab.startBe('head', { extra: beSets });
       await lab.boot('bios', 180_000);
       await lab.stopDhcpServer();
     }
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
       const order: ServerName[] = round % 2 === 0 ? ['dnsmasq', 'be'] : ['be', 'dnsmasq'];
       for (const server of order) {
         if (server === 'dnsmasq') await lab.startDnsmasq();
-        else await lab.startBe();
+        else await lab.startBe('head', { extra: beSets });
         const pcap = join(captures, `${server}-${round}.pcap`);
         const tcpdump = lab.lan.spawn('server', ['tcpdump', '-i', 'eth0', '-n', '-U', '-w', pcap, 'udp port 67 or udp port 68 or udp port 69']);
         await new LineWatcher(tcpdump.stderr).next(/listening on/);
@@ -135,7 +137,7 @@ firmware DHCP is iPXE's first DISCOVER to its loader request (dnsmasq's offer ca
 vmlinuz over TFTP in lockstep (blksize 1432, no windowsize), i.e. the server's per-block turnaround.
 One uncounted boot per server comes first.
 Guest: ${lab.guest.packages.join(', ')}.`;
-  writeSection('PXE boot', body);
+  if (beSets.length === 0) writeSection('PXE boot', body);
   process.stdout.write(`${body}\n`);
 }
 
