@@ -116,11 +116,10 @@ function timers(lease: number): { t1: number; t2: number } {
 
 export class DhcpServer {
   private readonly sockets: Sockets = { dhcp: undefined, proxy: undefined };
-  /** Where each request being handled arrived (native path only): its reply leaves by that interface. */
   /**
-   * Where each request in hand arrived (native path), until its handling ends. A Map with explicit
-   * deletes, not a WeakMap: at 10,000 requests/s the ephemeron bookkeeping of a WeakMap cost the garbage
-   * collector more than the rest of a request's allocations.
+   * Where each request in hand arrived (native path), so its reply leaves by that interface; kept until
+   * its handling ends. A Map with explicit deletes, not a WeakMap: at 10,000 requests/s the ephemeron
+   * bookkeeping of a WeakMap cost the garbage collector more than the rest of a request's allocations.
    */
   private readonly arrivals = new Map<DhcpPacket, Arrival>();
   /** The index of options.servedInterface, once bound on the native path; 0: not known. */
