@@ -5,8 +5,8 @@
  * /16, so 30,000 clients fit.
  *
  * For each server and scenario it climbs a ladder of offered rates (fresh server and lease file at each
- * step) and reports the highest rate whose four-way exchanges complete with < 0.1 % drops, and the
- * exchanges per second achieved there.
+ * step) and reports the highest rate perfdhcp kept whose four-way exchanges complete with < 0.1 % drops,
+ * and the exchanges per second achieved there.
  *   30,000 distinct clients (perfdhcp -R 30000): target be >= 1.5x Kea's best rate
  *   200 returning clients (-R 200): target be >= 1.0x Kea
  * Kea is kea-dhcp4 2.2 extracted from its Debian package (never installed, so no service of it runs on
@@ -44,8 +44,10 @@ const beMain = copy.main;
  * optimised the hot path; over 4 s steps that warm-up alone cost be about 0.1 % at 5,000/s.
  */
 const seconds = Number(process.env.BENCH_DHCP_SECONDS ?? 10);
-/** Probing knobs: a fixed list of rates and/or one server; a probe prints but does not write RESULTS.md. */
-/** Flags for be's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (a profile per step). */
+/**
+ * Probing knobs: a fixed list of rates, some of the servers, flags for be's node (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof", a profile per step); a probe prints but does not write RESULTS.md.
+ */
 const nodeFlags = process.env.BENCH_DHCP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const probeRates = process.env.BENCH_DHCP_RATES?.split(',').map(Number);
 const probeServers = process.env.BENCH_DHCP_SERVERS?.split(',') as ServerName[] | undefined;
@@ -252,6 +254,30 @@ function bufferDrops(ns: string): number {
   return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
 }
 
+/** `ip` arguments that run perfdhcp in the client namespace: `rate` exchanges/s among `clients` for `duration` s. */
+function perfdhcpArgv(rate: number, clients: number, duration: number, pinning: string[]): string[] {
+  return [
+    'netns',
+    'exec',
+    clientNs,
+    ...pinning,
+    'perfdhcp',
+    '-4',
+    '-l',
+    'eth0',
+    '-B',
+    '-W',
+    '1000000',
+    '-r',
+    String(rate),
+    '-R',
+    String(clients),
+    '-p',
+    String(duration),
+    '10.96.0.1',
+  ];
+}
+
 function perfdhcp(rate: number, clients: number, serverPid: number): Step {
   const before = { cpu: cpuSeconds(serverPid), server: bufferDrops(serverNs), client: bufferDrops(clientNs) };
   const result = spawnSync(
@@ -259,26 +285,7 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
     // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
     // about 0.1 % at 5,000/s.
-    [
-      'netns',
-      'exec',
-      clientNs,
-      ...pin.client,
-      'perfdhcp',
-      '-4',
-      '-l',
-      'eth0',
-      '-B',
-      '-W',
-      '1000000',
-      '-r',
-      String(rate),
-      '-R',
-      String(clients),
-      '-p',
-      String(seconds),
-      '10.96.0.1',
-    ],
+    perfdhcpArgv(rate, clients, seconds, pin.client),
     { encoding: 'utf8', timeout: (seconds + 31) * 1000 },
   );
   const cpuMs = (cpuSeconds(serverPid) - before.cpu) * 1000;
@@ -374,11 +381,7 @@ async function syncsPerAck(server: ServerName): Promise<{ acks: number; syncs: n
   const child = startServer(server, dir, ['strace', '-f', '-qq', '-e', 'trace=fsync,fdatasync,sync_file_range', '-o', trace]);
   try {
     waitListening();
-    const result = spawnSync(
-      'ip',
-      ['netns', 'exec', clientNs, 'perfdhcp', '-4', '-l', 'eth0', '-B', '-W', '1000000', '-r', '200', '-R', '200', '-p', '3', '10.96.0.1'],
-      { encoding: 'utf8', timeout: 40_000 },
-    );
+    const result = spawnSync('ip', perfdhcpArgv(200, 200, 3, []), { encoding: 'utf8', timeout: 40_000 });
     // SIGTERM to strace would detach it and leave the server running: end the server itself, by its PID.
     const exited = new Promise((resolve) => child.once('exit', resolve));
     for (const pid of execFileSync('ip', ['netns', 'pids', serverNs], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)) {
@@ -432,13 +435,15 @@ async function main(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       const results = await ladders(servers, scenario);
-      for (const [name, r] of results) {
-        rows.push(
-          `| ${scenario.title} | ${title[name]} | ${perS(r)} | ${peak(r).toFixed(0)}/s | ${r.cpuPerExchangeUs.toFixed(0)} µs | ${name === 'be' ? '' : `${x(results.get('be')?.best?.perSecond ?? 0, r.best?.perSecond ?? 0)} / ${x(peak(results.get('be')!), peak(r))} / ${x(r.cpuPerExchangeUs, results.get('be')!.cpuPerExchangeUs)}`} |`,
-        );
-      }
       // No step under 0.1 % drops counts as 0/s: a server that never got there loses to one that did.
       const be = results.get('be');
+      for (const [name, r] of results) {
+        const versus =
+          be && name !== 'be'
+            ? `${x(be.best?.perSecond ?? 0, r.best?.perSecond ?? 0)} / ${x(peak(be), peak(r))} / ${x(r.cpuPerExchangeUs, be.cpuPerExchangeUs)}`
+            : '';
+        rows.push(`| ${scenario.title} | ${title[name]} | ${perS(r)} | ${peak(r).toFixed(0)}/s | ${r.cpuPerExchangeUs.toFixed(0)} µs | ${versus} |`);
+      }
       const keaBest = Math.max(0, ...(['kea', 'kea-mt'] as const).map((name) => results.get(name)?.best?.perSecond ?? 0));
       if (be && keaBest > 0) {
         const target = scenario.clients === 30_000 ? 1.5 : 1.0;

@@ -27,16 +27,12 @@ export function writeSection(title: string, body: string): void {
   renameSync(temp, resultsFile);
 }
 
-/**
- * CPU time of a process and of the children it has reaped (tftpd-hpa forks one per transfer), in seconds:
- * utime + stime + cutime + cstime from /proc/PID/stat, clock ticks of 1/100 s on Linux.
- */
+/** utime + stime of a process in seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
-  // fields 14 to 17 of stat(5), counted after "(comm) "
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
 }
 
 export function median(values: readonly number[]): number {
@@ -63,10 +59,14 @@ export class CpuMeter {
     const group = join(root, `${name}-${pid}`);
     try {
       mkdirSync(group);
+    } catch {
+      return; // not permitted here: the process's own counters
+    }
+    try {
       writeFileSync(join(group, 'cgroup.procs'), String(pid));
       this.group = group;
     } catch {
-      // not permitted here: fall back to the process's own counters
+      rmdirSync(group); // the process is gone or may not move: the process's own counters
     }
   }
 

@@ -67,13 +67,16 @@ async function timed(file: string, args: string[]): Promise<number> {
   return Number(process.hrtime.bigint() - begin) / 1e9;
 }
 
-/** The clients' CPU: CPU 1 when the servers are pinned to CPU 0. */
-const clientCpu = ['taskset', '-c', '1'];
+/** `file args`, on one CPU when `cpu` is given (taskset execs it, so the PID is the program's own). */
+function onCpu(cpu: number | undefined, file: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [file, args] : ['taskset', ['-c', String(cpu), file, ...args]];
+}
 
+/** A curl; pinned runs put the clients on CPU 1, the servers on CPU 0. */
 function curl(port: number, blksize: number, pinned: boolean): [string, string[]] {
   // --max-time: under a heavy neighbour two curls once hung for ten minutes against tftpd-hpa; fail the run instead.
   const args = ['-sS', '--max-time', '180', '--tftp-blksize', String(blksize), '-o', '/dev/null', `tftp://127.0.0.1:${port}/big`];
-  return pinned ? [clientCpu[0]!, [...clientCpu.slice(1), 'curl', ...args]] : ['curl', args];
+  return onCpu(pinned ? 1 : undefined, 'curl', args);
 }
 
 /** A round's throughput and the server's CPU per DATA block over it. */
@@ -183,15 +186,15 @@ async function main(): Promise<void> {
       '--set',
       `tftp.datagrams=${datagrams}`,
     ];
-    // taskset execs node, so the PID is be's own and every thread it starts inherits CPU 0.
-    return { port, child: pinned ? start('taskset', ['-c', '0', 'node', ...args]) : start('node', args) };
+    // Every thread be starts inherits CPU 0.
+    return { port, child: start(...onCpu(pinned ? 0 : undefined, 'node', args)) };
   };
   const serveHpa = async (pinned: boolean) => {
     const port = await freePort();
     // -B 1468: the same largest block as be's tftp.maxBlksize default (TESTLAB.md's reference invocation).
     const args = ['-L', '-a', `127.0.0.1:${port}`, '-s', root, '-u', 'root', '-B', '1468'];
     const env = { LD_LIBRARY_PATH: hpaBin.libraryPath };
-    return { port, child: pinned ? start('taskset', ['-c', '0', hpaBin.binary, ...args], { env }) : start(hpaBin.binary, args, { env }) };
+    return { port, child: start(...onCpu(pinned ? 0 : undefined, hpaBin.binary, args), { env }) };
   };
   const servers = {
     be: await serveBe(0, false),

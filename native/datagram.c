@@ -8,7 +8,7 @@
  *    ipi_ifindex on Linux), so a broadcast OFFER works on a LAN with no default route;
  *  - batches: every wake-up of the event loop reads up to BATCH datagrams with one recvmmsg(2) into
  *    buffers owned by JavaScript and calls JavaScript once for all of them; a window of datagrams to
- *    one peer leaves in one sendmmsg(2).
+ *    one peer, or the replies to several, leave in one sendmmsg(2).
  *
  * Readiness comes from libuv (uv_poll on the non-blocking socket), so Node's event loop stays the only
  * loop, and the callback is entered with napi_make_callback, so promises and process.nextTick run
@@ -465,7 +465,7 @@ static size_t gather(napi_env env, napi_value value, struct iovec *iov) {
 
 /*
  * sendMany(socket, datagrams: Array<Uint8Array | Uint8Array[]>, address: uint32, port, destinations?: Int32Array)
- * → how many left, or -errno: up to BATCH datagrams in one sendmmsg(2). Without `destinations` all go to
+ * → how many were sent, or -errno: up to BATCH datagrams in one sendmmsg(2). Without `destinations` all go to
  * address:port (a TFTP window); with it, datagram i goes to destinations[4i] (address), [4i+1] (port),
  * out of interface [4i+2] from source [4i+3] (0: the routing table's), as send() would send it (DHCP
  * replies to many clients).
