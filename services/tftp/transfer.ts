@@ -21,7 +21,7 @@ import type { Negotiated, TransferMode } from '../../src/tftp/options.js';
 import { dataHeader, decode, DecodeError, encode, type TftpOption } from '../../src/tftp/packet.js';
 import type { DatagramSocket, Sender } from '../net/datagram.js';
 import { BlockReader } from './blocks.js';
-import { threadBusyPoll } from './busy-poll.js';
+import { SpinTrial, threadBusyPoll } from './busy-poll.js';
 import type { Client, TftpFile } from './source.js';
 
 export interface TransferTiming {
@@ -216,6 +216,7 @@ export class Transfer {
     this.base += delta;
     this.reader.release(this.base);
     this.progress();
+    this.measureRoundTrip();
     if (this.base >= this.lastBlock) {
       this.finish('complete');
       return;
@@ -255,7 +256,7 @@ export class Transfer {
     if (this.sentTo < end) {
       this.sendBlocks(this.sentTo + 1, end);
       this.sentTo = end;
-      threadBusyPoll.sent(this.timing.busyPollMicros);
+      this.sent();
     }
     this.armTimer();
     if (!this.loading && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) void this.load();
@@ -313,9 +314,30 @@ export class Transfer {
     this.sendBlocks(this.sentTo + 1, end);
     if (end > this.sentTo) {
       this.sentTo = end;
-      threadBusyPoll.sent(this.timing.busyPollMicros);
+      this.sent();
       this.armTimer();
     }
+  }
+
+  private readonly spinTrial = new SpinTrial();
+  /** performance.now() of the first send since the window last moved; 0: none yet; -1: a retransmit, not measured (Karn). */
+  private sentAt = 0;
+
+  /** Blocks went out: start the round-trip clock, and busy-poll for the ACK if that pays for this client. */
+  private sent(): void {
+    if (this.timing.busyPollMicros <= 0) return;
+    if (this.sentAt === 0) this.sentAt = performance.now();
+    if (this.spinTrial.spinning) threadBusyPoll.sent(this.timing.busyPollMicros);
+  }
+
+  /** The window moved: one round trip for the spin trial, unless it was retransmitted. */
+  private measureRoundTrip(): void {
+    if (this.sentAt > 0) {
+      const before = this.spinTrial.lastTrial;
+      this.spinTrial.roundTrip(performance.now() - this.sentAt);
+      if (this.spinTrial.lastTrial !== before) this.log.debug({ ...this.spinTrial.lastTrial }, 'busy-poll trial');
+    }
+    this.sentAt = 0;
   }
 
   private timerMs = 0;
@@ -358,6 +380,7 @@ export class Transfer {
     }
     // Resend the whole unacknowledged window.
     this.sentTo = this.base;
+    this.sentAt = -1;
     this.pump();
   }
 

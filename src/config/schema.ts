@@ -146,7 +146,7 @@ const tftp = z
       .max(100_000)
       .default(1000)
       .describe(
-        "Microseconds to keep polling for a client's ACK after each block instead of sleeping, while at most two transfers run on a thread. Roughly doubles lock-step throughput where wake-ups are costly (VMs), at the price of a busy core while a transfer waits for its client. 0: off.",
+        "Microseconds a transfer may keep polling for its client's ACK after each block instead of sleeping, while at most two transfers run on a thread and only while its measured round trips show that polling shortens them. Roughly doubles lock-step throughput where wake-ups are costly (VMs); where the client shares the server's cores, measurement turns it off. 0: never.",
       ),
   })
   .describe('The read-only TFTP server (RFC 1350) for pxeboot, loader.efi, kernels and modules.');
