@@ -266,12 +266,9 @@ class NativeSocket implements DatagramSocket {
   sendMany(datagrams: readonly (Uint8Array | readonly Uint8Array[])[], port: number, address: string): void {
     if (this.closed) return;
     const to = this.number(address);
-    for (let at = 0; at < datagrams.length; at += this.native.batch) {
-      const part = at === 0 && datagrams.length <= this.native.batch ? datagrams : datagrams.slice(at, at + this.native.batch);
-      const sent = this.native.sendMany(this.handle, part, to, port);
-      // A partial send (the socket buffer filled) loses the rest, as a lost datagram: the retransmit timer resends.
-      if (sent < 0) this.errorHandler(errnoError('sendmmsg', -sent));
-    }
+    this.sendInBatches(datagrams.length, (at, count) =>
+      this.native.sendMany(this.handle, count === datagrams.length ? datagrams : datagrams.slice(at, at + count), to, port),
+    );
   }
 
   private destinations: Int32Array | undefined;
@@ -289,26 +286,40 @@ class NativeSocket implements DatagramSocket {
 
   sendEach(datagrams: readonly Outgoing[]): void {
     if (this.closed) return;
-    const { batch } = this.native;
-    this.destinations ??= new Int32Array(4 * batch);
+    this.destinations ??= new Int32Array(4 * this.native.batch);
     const destinations = this.destinations;
-    for (let at = 0; at < datagrams.length; ) {
-      const part = datagrams.slice(at, at + batch);
+    this.sendInBatches(datagrams.length, (at, count) => {
+      const part = datagrams.slice(at, at + count);
       part.forEach((datagram, i) => {
         destinations[4 * i] = this.number(datagram.address);
         destinations[4 * i + 1] = datagram.port;
         destinations[4 * i + 2] = datagram.via?.ifindex ?? 0;
         destinations[4 * i + 3] = datagram.via?.source ? ipv4ToInt(datagram.via.source) : 0;
       });
-      const bytes = part.map((datagram) => datagram.bytes);
-      const sent = this.native.sendMany(this.handle, bytes, 0, 0, destinations);
+      return this.native.sendMany(
+        this.handle,
+        part.map((datagram) => datagram.bytes),
+        0,
+        0,
+        destinations,
+      );
+    });
+  }
+
+  /**
+   * `count` datagrams in sendmmsg batches, `sendBatch(at, n)` sending n from `at` and returning how many
+   * went (or -errno). Fewer than n is a partial send: the next batch starts at the first one left, and
+   * sendmmsg(2) then reports the error that stopped it, which ends the loop; the rest is lost, as one
+   * failed send would be (TFTP's timer resends, DHCP clients retry), and the error handler hears why.
+   */
+  private sendInBatches(count: number, sendBatch: (at: number, n: number) => number): void {
+    for (let at = 0; at < count; ) {
+      const sent = sendBatch(at, Math.min(this.native.batch, count - at));
       if (sent < 0) {
-        // The rest is lost (the clients retry), as one failed send would be; the error says why.
         this.errorHandler(errnoError('sendmmsg', -sent));
         return;
       }
       if (sent === 0) return; // sendmmsg(2) fails rather than send nothing; defensive
-      // Fewer sent than given: the next call starts at the first one left, and reports its error.
       at += sent;
     }
   }

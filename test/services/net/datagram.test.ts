@@ -111,6 +111,20 @@ describe('the datagram paths', () => {
     a.send(new Uint8Array(1), 9, '127.0.0.1'); // after close: nothing, no throw
   });
 
+  it.each(paths)('%s: a window stopped part-way by a failed datagram delivers those before it and reports the error', async (mode) => {
+    const a = await open(mode);
+    const b = await open(mode);
+    sockets.push(a, b);
+    const errors: string[] = [];
+    a.onError((err) => errors.push(String(err.code)));
+    const arrived = collect(b, 2);
+    // The third cannot be sent (over 64 KiB): sendmmsg(2) sends two, and reports EMSGSIZE on the next call.
+    const window = [0, 1, 2, 3, 4].map((n) => (n === 2 ? new Uint8Array(70_000) : new TextEncoder().encode(`block ${n}`)));
+    a.sendMany(window, b.address().port, '127.0.0.1');
+    expect((await arrived).map((g) => g.msg.toString())).toEqual(['block 0', 'block 1']);
+    await expect.poll(() => errors).toContain('EMSGSIZE');
+  });
+
   it.skipIf(!('module' in native))('native: sends by an interface index', async () => {
     const a = await open('native');
     const b = await open('native');
