@@ -417,6 +417,8 @@ export class Transfer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.window = [];
+    // Only a complete transfer: every block was acknowledged, so no send still reads from its buffers.
+    if (outcome === 'complete') this.reader.recycle();
     const result: TransferResult = {
       outcome,
       bytes: this.bytesAcked,

@@ -101,4 +101,33 @@ describe('BlockReader', () => {
     // 8 MiB in 64 KiB reads is 128 reads; lock-step holds one block, so two buffers take turns.
     expect(allocations).toBeLessThanOrEqual(3);
   });
+
+  it('gives the buffers of a finished reader to the next reader of the same block size, and to no other', async () => {
+    /** The buffers a whole lock-step read of `content` read into; recycles the reader afterwards when asked. */
+    async function buffersOf(content: Uint8Array, blksize: number, recycle: boolean): Promise<Set<ArrayBufferLike>> {
+      const seen = new Set<ArrayBufferLike>();
+      const file = fileOf(content, [1 << 20]);
+      const read = (target: Uint8Array) => {
+        seen.add(target.buffer);
+        return file.read(target);
+      };
+      const reader = new BlockReader({ ...file, read }, blksize, false);
+      for (let n = 1; ; n++) {
+        const block = reader.tryNext() ?? (await reader.next());
+        reader.release(n - 1);
+        if (block.length < blksize) break;
+      }
+      if (recycle) reader.recycle();
+      return seen;
+    }
+    const content = pattern(1 << 20);
+    const first = await buffersOf(content, 1432, true);
+    const second = await buffersOf(content, 1432, false);
+    expect([...second].filter((b) => first.has(b)).length).toBeGreaterThan(0);
+    const otherSize = await buffersOf(content, 512, false);
+    expect([...otherSize].some((b) => first.has(b) || second.has(b))).toBe(false);
+    // What the second reader took, it did not give back: a third starts with fresh buffers, or the first's rest.
+    const third = await buffersOf(content, 1432, false);
+    expect([...third].some((b) => second.has(b))).toBe(false);
+  });
 });
