@@ -13,7 +13,8 @@
  * on): the same BIOS boot, only the iPXE script differs (relative names, so TFTP; or
  * http://${next-server}:8080/head/boot/...), alternated. The kernel phase is read from a capture on the
  * server's interface: TFTP from the RRQ of vmlinuz to the RRQ of initrd.gz, HTTP from the GET of vmlinuz
- * to the GET of initrd.gz. Expect HTTP well over 10x faster (TCP windows against lockstep blocks).
+ * to the GET of initrd.gz. HTTP is expected to be several times faster (TCP windows against lockstep blocks);
+ * it was 14-21x while TFTP busy-polled after every block, which slowed the guest sharing the cores.
  *
  * BENCH_PXE_ROUNDS (default 5) boots per server (TCG boot times swing with the machine's load: the median
  * and the minimum of several boots mean more than one); BENCH_PXE_ONLY=linux, freebsd or http runs one part.
@@ -284,7 +285,7 @@ ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.
 ${row('tftp')}
 ${row('http')}
 
-TFTP / HTTP kernel phase (medians): ${ratio.toFixed(1)}x (expected well over 10x). The whole boot moves by far less:
+TFTP / HTTP kernel phase (medians): ${ratio.toFixed(1)}x (TCP windows against lockstep blocks). The whole boot moves by far less:
 under TCG almost all of it is QEMU emulating the firmware and the kernel, and boot times swing by a second or two.`;
   writeSection('PXE boot, kernel over HTTP', body);
   process.stdout.write(`${body}\n`);
