@@ -17,8 +17,9 @@ const chunkTarget = 64 * 1024;
 /**
  * Read buffers of finished transfers, by size, for the next transfers on this thread (module state is
  * per thread). Without it each transfer's buffers became garbage when it ended, and V8 let tens of MiB of
- * them pile up per thread before collecting: 100 clients a round took the process from 66 to 150 MiB
- * on the main thread, and to 220 MiB with two workers (bench/RESULTS.md).
+ * them pile up per thread before collecting: 100 clients of a 4 MiB file a round, seven rounds, took the
+ * process from 66 to 150 MiB on the main thread and to 220 MiB with two workers (measured by hand; 134
+ * and 160-167 MiB with this and the workers' smaller young generation, services/tftp/pool.ts).
  */
 const finishedBuffers = new Map<number, Uint8Array[]>();
 /** Buffers kept per size: 4 MiB of 64 KiB ones, enough for the transfers that start together. */
