@@ -6,8 +6,11 @@
 import { leaseKeyFor } from '../../src/dhcp/identity.js';
 import type { RequestInfo } from '../../src/dhcp/info.js';
 import { type DhcpPacket, FLAG_BROADCAST, MessageType, messageTypeName, setOption } from '../../src/dhcp/packet.js';
-import type { DhcpHost, HandlerContext, Pool, RequestHandler, RequestLog } from './handler.js';
+import type { BootAck, DhcpHost, HandlerContext, Outcome, Pool, RequestHandler, RequestLog } from './handler.js';
+import type { LeaseRecord } from '../../src/dhcp/leases.js';
 import { inSubnet } from './network.js';
+
+const noReply = (): Outcome => undefined;
 
 export class AuthoritativeHandler implements RequestHandler {
   private exhaustedWarnedAt = -Infinity;
@@ -15,7 +18,7 @@ export class AuthoritativeHandler implements RequestHandler {
 
   constructor(private readonly ctx: HandlerContext) {}
 
-  async handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog): Promise<void> {
+  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog): Outcome | Promise<Outcome> {
     const ctx = this.ctx;
     const pool = ctx.poolFor(packet);
     if (!pool) {
@@ -43,8 +46,7 @@ export class AuthoritativeHandler implements RequestHandler {
         table.offer(info.clientKey, ip, now);
         const boot = ctx.boot(info, host, pool);
         log.debug({ ip, host: host?.name, boot: boot.reason }, 'DHCPOFFER');
-        ctx.replies.send(ctx.replies.build(packet, info, MessageType.OFFER, ip, boot, true, pool), packet);
-        return;
+        return ctx.replies.send(ctx.replies.build(packet, info, MessageType.OFFER, ip, boot, true, pool), packet) ? MessageType.OFFER : undefined;
       }
       case MessageType.REQUEST:
         return this.onRequest(pool, packet, info, host, now, log);
@@ -56,29 +58,32 @@ export class AuthoritativeHandler implements RequestHandler {
         const record = { op: 'decline', ip, until: Math.ceil((now + ctx.declineTime * 1000) / 1000) } as const;
         // In memory first, so the very next DISCOVER already avoids it; no reply waits on the disk here.
         table.apply(record);
-        await ctx.journal?.append(record);
         log.warn({ ip, seconds: ctx.declineTime }, 'DHCPDECLINE: address in use by someone else; quarantined');
-        return;
+        return this.durable(record);
       }
       case MessageType.RELEASE: {
         const lease = table.leaseOf(info.clientKey);
         if (!lease || lease.ip !== packet.ciaddr || lease.state !== 'bound') return;
         const record = { op: 'release', ip: lease.ip, client: info.clientKey } as const;
         table.apply(record);
-        await ctx.journal?.append(record);
         log.info({ ip: lease.ip }, 'DHCPRELEASE');
-        return;
+        return this.durable(record);
       }
       case MessageType.INFORM: {
         // RFC 2131 §4.3.5: configuration without an address or lease time, sent to ciaddr.
         const boot = ctx.boot(info, host, pool);
         log.info({ ciaddr: packet.ciaddr, boot: boot.reason }, 'DHCPACK (INFORM)');
-        ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, '0.0.0.0', boot, false, pool), packet);
-        return;
+        return ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, '0.0.0.0', boot, false, pool), packet) ? MessageType.ACK : undefined;
       }
       default:
         log.debug({ type: messageTypeName(info.messageType) }, 'message type not served');
+        return undefined;
     }
+  }
+
+  /** A change no reply waits for, on disk (or kept in memory only, without a journal). */
+  private durable(record: LeaseRecord): Outcome | Promise<Outcome> {
+    return this.ctx.journal?.append(record).then(noReply);
   }
 
   /** The address a client should get: its reservation, else the lease table's choice. */
@@ -96,7 +101,7 @@ export class AuthoritativeHandler implements RequestHandler {
   }
 
   /** RFC 2131 §4.3.2: SELECTING, INIT-REBOOT, RENEWING and REBINDING. */
-  private async onRequest(pool: Pool, packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Promise<void> {
+  private onRequest(pool: Pool, packet: DhcpPacket, info: RequestInfo, host: DhcpHost | undefined, now: number, log: RequestLog): Outcome | Promise<Outcome> {
     const ctx = this.ctx;
     const ours = pool.serverAddress;
     const table = pool.table;
@@ -141,16 +146,25 @@ export class AuthoritativeHandler implements RequestHandler {
     const expires = Math.floor(now / 1000) + ctx.leaseTime;
     const record = { op: 'bind', ip, client: info.clientKey, mac: info.mac, host: host?.name, expires } as const;
     table.apply(record);
-    const journal = ctx.journal;
-    if (journal) await journal.append(record);
     const boot = ctx.boot(info, host, pool);
-    log.info({ ip, state, host: host?.name, boot: boot.reason }, 'DHCPACK');
-    ctx.replies.send(ctx.replies.build(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
+    // Made now, sent once the binding is on disk: while the journal syncs, only the encoded ACK waits.
+    const ack = ctx.replies.prepare(ctx.replies.build(packet, info, MessageType.ACK, ip, boot, true, pool), packet);
     // A renewal is a running system keeping its address, not a step of a boot.
-    if (boot.boot && state !== 'renewing') ctx.onBootAck?.({ kind: info.kind, mac: info.mac, ip, host: host?.name, file: boot.file, rootPath: boot.rootPath });
+    const hostName = host?.name;
+    const bootAck: BootAck | undefined =
+      boot.boot && state !== 'renewing' ? { kind: info.kind, mac: info.mac, ip, host: hostName, file: boot.file, rootPath: boot.rootPath } : undefined;
+    const acknowledge = (): Outcome => {
+      if (!ack) return undefined;
+      log.info({ ip, state, host: hostName, boot: boot.reason }, 'DHCPACK');
+      ctx.replies.post(ack);
+      if (bootAck) ctx.onBootAck?.(bootAck);
+      return MessageType.ACK;
+    };
+    const journal = ctx.journal;
+    return journal ? journal.append(record).then(acknowledge) : acknowledge();
   }
 
-  private nak(pool: Pool, packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): void {
+  private nak(pool: Pool, packet: DhcpPacket, info: RequestInfo, why: string, log: RequestLog): Outcome {
     log.info({ why }, 'DHCPNAK');
     this.ctx.stats.naks++;
     const replies = this.ctx.replies;
@@ -158,7 +172,7 @@ export class AuthoritativeHandler implements RequestHandler {
     setOption(reply, 'message', why);
     replies.finish(reply, packet, info);
     if (packet.giaddr !== '0.0.0.0') reply.flags |= FLAG_BROADCAST; // §4.3.2: the relay must broadcast a NAK
-    replies.send(reply, packet, true);
+    return replies.send(reply, packet, true) ? MessageType.NAK : undefined;
   }
 
   /** Why a host did not get its reservation: never "pool exhausted", which sends the reader the wrong way. */

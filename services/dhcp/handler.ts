@@ -88,7 +88,14 @@ export interface HandlerContext {
   boot(info: RequestInfo, host: DhcpHost | undefined, pool?: Pool): BootAnswer;
 }
 
-/** One mode of the server; `from` and `viaProxyPort` matter only to proxy mode. */
+/** The message type of the reply sent to a request (offer, ack, nak); undefined: none was sent. */
+export type Outcome = number | undefined;
+
+/**
+ * One mode of the server; `from` and `viaProxyPort` matter only to proxy mode. A handler decides, and
+ * builds and prepares its reply, before it returns: only a reply waiting for the journal comes back as a
+ * promise, and by then the request's arrival (which interface answers it) is forgotten.
+ */
 export interface RequestHandler {
-  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Promise<void>;
+  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Outcome | Promise<Outcome>;
 }

@@ -5,12 +5,12 @@
 import type { RequestInfo } from '../../src/dhcp/info.js';
 import { type DhcpPacket, MessageType, messageTypeName } from '../../src/dhcp/packet.js';
 import type { Sender } from '../net/datagram.js';
-import type { HandlerContext, RequestHandler, RequestLog } from './handler.js';
+import type { HandlerContext, Outcome, RequestHandler, RequestLog } from './handler.js';
 
 export class ProxyHandler implements RequestHandler {
   constructor(private readonly ctx: HandlerContext) {}
 
-  async handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Promise<void> {
+  handle(packet: DhcpPacket, info: RequestInfo, log: RequestLog, from: Sender, viaProxyPort: boolean): Outcome {
     const ctx = this.ctx;
     // Only PXE clients; an ordinary client is the LAN's DHCP server's business.
     if (info.kind === 'plain') return;
@@ -35,11 +35,8 @@ export class ProxyHandler implements RequestHandler {
     if (replyType === MessageType.ACK) {
       ctx.onBootAck?.({ kind: info.kind, mac: info.mac, ip: undefined, host: host?.name, file: boot.file, rootPath: boot.rootPath });
     }
-    if (viaProxyPort) {
-      // PXE spec: the boot server answers the client where it asked from (it has an address by now).
-      ctx.replies.sendFromProxyPort(reply, packet, from.address, from.port);
-    } else {
-      ctx.replies.send(reply, packet);
-    }
+    // PXE spec: the boot server answers the client where it asked from (it has an address by now).
+    const sent = viaProxyPort ? ctx.replies.sendFromProxyPort(reply, packet, from.address, from.port) : ctx.replies.send(reply, packet);
+    return sent ? replyType : undefined;
   }
 }

@@ -44,17 +44,17 @@ export interface ReplyOptions {
  */
 const PXE_VENDOR_OPTIONS = Uint8Array.of(6, 1, 8, 255);
 
+/** Option 53's value for each message type: shared, never written to. */
+const messageTypeOptions = Array.from({ length: 9 }, (_, type) => Uint8Array.of(type));
+function messageTypeBytes(type: number): Uint8Array {
+  return messageTypeOptions[type] ?? Uint8Array.of(type);
+}
+
+/** A reply encoded and addressed, and the socket it leaves by. */
+export type Prepared = Outgoing & { socket: DatagramSocket };
+
 export class Replies {
   private readonly serverIdOption: Uint8Array;
-  /** The message type of the reply sent to each request in hand (a Map, not a WeakMap: see the server's arrivals). */
-  private readonly replyTypes = new Map<DhcpPacket, number>();
-
-  /** The message type of the reply sent to `request`, once its handling ended (forgotten then; for the packets-by-outcome counter). */
-  answered(request: DhcpPacket): number | undefined {
-    const type = this.replyTypes.get(request);
-    this.replyTypes.delete(request);
-    return type;
-  }
 
   constructor(
     private readonly options: ReplyOptions,
@@ -83,11 +83,20 @@ export class Replies {
       file: '',
       options: [],
     };
-    reply.options.push(
-      { code: 53, data: Uint8Array.of(type) },
-      { code: 54, data: serverAddress === undefined ? this.serverIdOption : ipToBytes(serverAddress) },
-    );
+    reply.options.push({ code: 53, data: messageTypeBytes(type) }, { code: 54, data: this.serverId(serverAddress) });
     return reply;
+  }
+
+  /** Option 54's bytes for our address, or a pool's own, encoded once each. */
+  private readonly serverIds = new Map<string, Uint8Array>();
+  private serverId(address: string | undefined): Uint8Array {
+    if (address === undefined) return this.serverIdOption;
+    let bytes = this.serverIds.get(address);
+    if (!bytes) {
+      bytes = ipToBytes(address);
+      this.serverIds.set(address, bytes);
+    }
+    return bytes;
   }
 
   /** Echoes what must be echoed: client id (RFC 6842), relay agent info last (RFC 3046 §2.2). */
@@ -137,8 +146,19 @@ export class Replies {
     return reply;
   }
 
-  /** RFC 2131 §4.1 reply addressing. */
-  send(reply: DhcpPacket, request: DhcpPacket, isNak = false): void {
+  /** Encodes and sends a reply now (RFC 2131 §4.1 addressing); false when it was not sent. */
+  send(reply: DhcpPacket, request: DhcpPacket, isNak = false): boolean {
+    const out = this.prepare(reply, request, isNak);
+    if (out) this.post(out);
+    return out !== undefined;
+  }
+
+  /**
+   * A reply encoded and addressed (RFC 2131 §4.1), ready for post(): an ACK is prepared before it waits
+   * for the journal, so that what waits is its bytes, not the request and the reply it was made from.
+   * Undefined when it does not encode or the server closed.
+   */
+  prepare(reply: DhcpPacket, request: DhcpPacket, isNak = false): Prepared | undefined {
     let address: string;
     let port = this.options.clientPort;
     if (request.giaddr !== '0.0.0.0') {
@@ -153,18 +173,18 @@ export class Replies {
       // entry made from chaddr, which Node cannot write, so we broadcast (RFC 2131 allows it).
       address = this.options.broadcastAddress;
     }
-    const socket = this.sockets.dhcp;
-    if (socket) this.sendTo(reply, request, address, port, socket);
-    // else: closed while this request waited for the journal; the client will retry
+    // No socket: closed while this request waited for the journal; the client will retry.
+    return this.sockets.dhcp && this.encode(reply, request, address, port, this.sockets.dhcp);
   }
 
-  /** From the proxyDHCP port to `address`:`port`, where the client asked from. */
-  sendFromProxyPort(reply: DhcpPacket, request: DhcpPacket, address: string, port: number): void {
-    const socket = this.sockets.proxy;
-    if (socket) this.sendTo(reply, request, address, port, socket);
+  /** From the proxyDHCP port to `address`:`port`, where the client asked from; false when not sent. */
+  sendFromProxyPort(reply: DhcpPacket, request: DhcpPacket, address: string, port: number): boolean {
+    const out = this.sockets.proxy && this.encode(reply, request, address, port, this.sockets.proxy);
+    if (out) this.post(out);
+    return out !== undefined;
   }
 
-  private sendTo(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: DatagramSocket): void {
+  private encode(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: DatagramSocket): Prepared | undefined {
     let bytes: Uint8Array;
     try {
       const max = getRaw(request, 57);
@@ -172,12 +192,15 @@ export class Replies {
       bytes = encodePacket(reply, maxLength !== undefined ? { maxLength: Math.min(maxLength, 1472) } : {});
     } catch (err) {
       this.options.log.error({ err: (err as Error).message }, 'reply does not encode: not sent');
-      return;
+      return undefined;
     }
+    return { bytes, port, address, socket, via: this.options.viaFor?.(request) };
+  }
+
+  /** Puts a prepared reply in the outbox. */
+  post(out: Prepared): void {
     this.stats.replies++;
-    const type = getRaw(reply, 53);
-    if (type?.length === 1) this.replyTypes.set(request, type[0]!);
-    this.outbox.push({ bytes, port, address, socket, via: this.options.viaFor?.(request) });
+    this.outbox.push(out);
     this.outboxFlush ??= setImmediate(this.flushOutbox);
   }
 
@@ -193,7 +216,7 @@ export class Replies {
    * again and paid for waking it (an inter-processor interrupt, dear on a VM): with perfdhcp as the
    * receiver that cost 0.1-0.3 % more drops at 5,000 exchanges/s and about 5 % more CPU.
    */
-  private outbox: (Outgoing & { socket: DatagramSocket })[] = [];
+  private outbox: Prepared[] = [];
   private outboxFlush: NodeJS.Immediate | undefined;
 
   private readonly flushOutbox = (): void => {

@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { PoolReport } from '../metrics.js';
 import { interfaceIndex, openDatagrams, type Arrival, type DatagramSocket, type DatagramsMode, type Sender } from '../net/datagram.js';
 import { AuthoritativeHandler } from './authoritative.js';
-import type { BootAck, DhcpHost, HandlerContext, Pool, PoolSpec, RequestHandler, RequestLog, ServerStats } from './handler.js';
+import type { BootAck, DhcpHost, HandlerContext, Outcome, Pool, PoolSpec, RequestHandler, RequestLog, ServerStats } from './handler.js';
 import { Journal } from './journal.js';
 import { inSubnet, type Subnet } from './network.js';
 import { ProxyHandler } from './proxy.js';
@@ -79,18 +79,60 @@ export interface DhcpServerOptions {
   now?: () => number;
 }
 
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
 /**
- * A child logger (mac, xid) made only when a line is actually written: most requests log nothing at
- * the default level, and making a pino child for each of thousands of requests a second shows up in profiles.
+ * A request's logger: a child (mac, xid) made only when a line is actually written. Most requests log
+ * nothing at the default level, and a pino child, or even a closure per level, for each of thousands of
+ * requests a second showed in profiles: this is one small object, its methods on the prototype.
  */
-function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): RequestLog {
-  let child: Logger | undefined;
-  const get = () => (child ??= parent.child(bindings()));
-  const level = (name: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
-    ((...args: unknown[]) => {
-      if (parent.isLevelEnabled(name)) (get()[name] as (...a: unknown[]) => void)(...args);
-    }) as Logger['info'];
-  return { trace: level('trace'), debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+class RequestLogger implements RequestLog {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly xid: number,
+    private readonly mac: string | undefined,
+  ) {}
+
+  private write(level: Level, args: unknown[]): void {
+    if (!this.parent.isLevelEnabled(level)) return;
+    this.child ??= this.parent.child({ mac: this.mac, xid: `0x${this.xid.toString(16)}` });
+    (this.child[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+}
+
+function ignoreOutcome(): void {}
+
+function outcomeName(reply: Outcome): string {
+  return reply === undefined ? 'ignored' : countedType(reply);
+}
+
+/** A message type as the packets-by-outcome counter names it (discover, offer, ...), made once per type. */
+const countedTypes = new Map<number, string>();
+function countedType(type: number): string {
+  let name = countedTypes.get(type);
+  if (name === undefined) {
+    name = messageTypeName(type).toLowerCase();
+    countedTypes.set(type, name);
+  }
+  return name;
 }
 
 /**
@@ -117,9 +159,10 @@ function timers(lease: number): { t1: number; t2: number } {
 export class DhcpServer {
   private readonly sockets: Sockets = { dhcp: undefined, proxy: undefined };
   /**
-   * Where each request in hand arrived (native path), so its reply leaves by that interface; kept until
-   * its handling ends. A Map with explicit deletes, not a WeakMap: at 10,000 requests/s the ephemeron
-   * bookkeeping of a WeakMap cost the garbage collector more than the rest of a request's allocations.
+   * Where the request in hand arrived (native path), so its pool is chosen and its reply leaves by that
+   * interface; kept while its handler decides (RequestHandler: synchronously). A Map with explicit deletes,
+   * not a WeakMap: at 10,000 requests/s the ephemeron bookkeeping of a WeakMap cost the garbage collector
+   * more than the rest of a request's allocations.
    */
   private readonly arrivals = new Map<DhcpPacket, Arrival>();
   /** The index of options.servedInterface, once bound on the native path; 0: not known. */
@@ -360,8 +403,9 @@ export class DhcpServer {
 
   private onDatagram(msg: Buffer, sender: Sender, arrival: Arrival | undefined, viaProxyPort: boolean): void {
     this.stats.received++;
-    const from = `${sender.address}:${sender.port}`;
-    const count = this.options.onPacket ?? (() => {});
+    // Only log lines use the sender's text, and most requests write none.
+    const from = (): string => `${sender.address}:${sender.port}`;
+    const count = this.options.onPacket ?? ignoreOutcome;
     let packet: DhcpPacket;
     let info: RequestInfo;
     try {
@@ -376,10 +420,10 @@ export class DhcpServer {
       this.stats.dropped++;
       count('malformed', 'dropped');
       if (err instanceof DhcpDecodeError || err instanceof OptionValueError) {
-        this.options.log.debug({ from, err: err.message, hex: bytesToHex(msg) }, 'malformed DHCP datagram dropped');
+        this.options.log.debug({ from: from(), err: err.message, hex: bytesToHex(msg) }, 'malformed DHCP datagram dropped');
         return;
       }
-      this.options.log.error({ from, err: (err as Error).message }, 'DHCP datagram handling failed');
+      this.options.log.error({ from: from(), err: (err as Error).message }, 'DHCP datagram handling failed');
       return;
     }
     if (info.messageType === undefined) {
@@ -387,37 +431,44 @@ export class DhcpServer {
       count('bootp', 'ignored');
       return;
     }
+    const type = countedType(info.messageType);
     if (arrival) {
-      const ours = arrival.ifindex === this.servedIfindex || this.pools.some((p) => p.direct?.ifindex === arrival.ifindex);
-      if (packet.giaddr === '0.0.0.0' && this.servedIfindex !== 0 && !ours) {
+      if (packet.giaddr === '0.0.0.0' && this.servedIfindex !== 0 && !this.serves(arrival.ifindex)) {
         this.drop(from, `arrived on interface ${arrival.ifindex}, which this server does not serve, and not through a relay: another LAN's`);
-        count(messageTypeName(info.messageType).toLowerCase(), 'ignored');
+        count(type, 'ignored');
         return;
       }
       this.arrivals.set(packet, arrival);
     }
-    const type = messageTypeName(info.messageType).toLowerCase();
-    const log = lazyChild(this.options.log, () => ({ mac: info.mac, xid: `0x${packet.xid.toString(16)}` }));
-    if (this.options.log.isLevelEnabled('trace')) log.trace({ from, packet: describePacket(packet) }, 'received');
-    this.handler.handle(packet, info, log, sender, viaProxyPort).then(
-      () => {
-        const reply = this.replies.answered(packet);
-        this.arrivals.delete(packet);
-        count(type, reply === undefined ? 'ignored' : messageTypeName(reply).toLowerCase());
-      },
-      (err: unknown) => {
-        this.replies.answered(packet);
-        this.arrivals.delete(packet);
-        this.stats.dropped++;
-        count(type, 'dropped');
-        log.error({ from, err: (err as Error).message }, 'DHCP request failed');
-      },
-    );
+    const log = new RequestLogger(this.options.log, packet.xid, info.mac);
+    if (this.options.log.isLevelEnabled('trace')) log.trace({ from: from(), packet: describePacket(packet) }, 'received');
+    const failed = (err: unknown): void => {
+      this.stats.dropped++;
+      count(type, 'dropped');
+      log.error({ from: from(), err: (err as Error).message }, 'DHCP request failed');
+    };
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = this.handler.handle(packet, info, log, sender, viaProxyPort);
+    } catch (err) {
+      failed(err);
+      return;
+    } finally {
+      // The reply was addressed before handle() returned (RequestHandler): the arrival is no longer needed.
+      this.arrivals.delete(packet);
+    }
+    if (outcome instanceof Promise) outcome.then((reply) => count(type, outcomeName(reply)), failed);
+    else count(type, outcomeName(outcome));
   }
 
-  private drop(from: string, why: string): void {
+  /** Whether requests arriving by this interface are ours: the served one's, or a direct pool's. */
+  private serves(ifindex: number): boolean {
+    return ifindex === this.servedIfindex || this.pools.some((p) => p.direct?.ifindex === ifindex);
+  }
+
+  private drop(from: () => string, why: string): void {
     this.stats.dropped++;
-    this.options.log.debug({ from, why }, 'DHCP datagram ignored');
+    this.options.log.debug({ from: from(), why }, 'DHCP datagram ignored');
   }
 }
 

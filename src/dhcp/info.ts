@@ -2,7 +2,6 @@
  * "Parse the request once into an info record, then decide with a pure function": everything the
  * boot policy and the lease logic want to know about a request, read from the packet in one place.
  */
-import { bytesToHex } from './options.js';
 import { type DhcpPacket, getOption, getRaw } from './packet.js';
 import { Code } from './options.js';
 
@@ -38,7 +37,24 @@ export interface RequestInfo {
 }
 
 const text = new TextDecoder();
-const hex = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const COLON = 58;
+const textCodes: number[] = [];
+
+/**
+ * `prefix`, then the bytes in hex with `separator` (a character code; 0: none) between them, made as one
+ * flat string. The MAC and the lease key are Map keys looked up several times a request, and a string
+ * built by concatenation is a rope that V8 copies flat before it can hash it.
+ */
+function hexText(prefix: string, bytes: Uint8Array, separator: number): string {
+  textCodes.length = 0;
+  for (let i = 0; i < prefix.length; i++) textCodes.push(prefix.charCodeAt(i));
+  for (let i = 0; i < bytes.length; i++) {
+    if (i > 0 && separator !== 0) textCodes.push(separator);
+    textCodes.push(HEX_DIGITS[bytes[i]! >> 4]!, HEX_DIGITS[bytes[i]! & 15]!);
+  }
+  return String.fromCharCode.apply(null, textCodes);
+}
 
 /**
  * RFC 3004 §4: user class data is a list of (length, bytes) items, each at least one byte. Returns
@@ -58,9 +74,9 @@ export function parseRfc3004(data: Uint8Array): string[] | undefined {
 
 /** Reads the request once. Throws OptionValueError when an option the policy relies on is malformed. */
 export function requestInfo(packet: DhcpPacket): RequestInfo {
-  const mac = packet.htype === 1 && packet.hlen === 6 ? Array.from(packet.chaddr, (b) => hex[b]!).join(':') : undefined;
+  const mac = packet.htype === 1 && packet.hlen === 6 ? hexText('', packet.chaddr, COLON) : undefined;
   const clientId = getOption(packet, 'clientId');
-  const clientKey = clientId && clientId.length > 0 ? `id:${bytesToHex(clientId)}` : `hw:${packet.htype}:${bytesToHex(packet.chaddr)}`;
+  const clientKey = clientId && clientId.length > 0 ? hexText('id:', clientId, 0) : hexText(`hw:${packet.htype}:`, packet.chaddr, 0);
   const userClassRaw = getOption(packet, 'userClass');
   let userClasses: string[] = [];
   let userClassRfc3004 = false;

@@ -118,10 +118,12 @@ export function decideBoot(info: RequestInfo, host: BootHost | undefined, env: B
   const rootPath = `${server}:${env.nfsPath}`;
   const wantsRoot = info.parameterList.includes(17);
   const chain = host !== undefined;
-  const variables = loaderOptions(host?.loaderEnv ?? {});
+  // Only hosts in hosts[] carry loader variables; an unknown client (most requests) makes none.
+  const variables = host?.loaderEnv ? loaderOptions(host.loaderEnv) : [];
   const withRoot = (answer: BootAnswer): BootAnswer =>
     chain ? { ...answer, rootPath, loaderOptions: variables } : wantsRoot && answer.rootPath === undefined ? { ...answer, rootPath } : answer;
-  const archEntry = archTable.find((a) => a.arch === (info.arch ?? 0));
+  const arch = info.arch ?? 0;
+  const archEntry = info.kind === 'plain' || info.kind === 'freebsd-loader' ? undefined : archTable.find((a) => a.arch === arch);
 
   switch (info.kind) {
     case 'http': {

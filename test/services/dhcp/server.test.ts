@@ -124,6 +124,30 @@ describe('authoritative: the four-way exchange', () => {
     expect(journal()).toContain(`"op":"bind","ip":"${ack.yiaddr}","client":"hw:1:525400be0102"`);
   });
 
+  it('counts each request by its outcome, and sends no ACK whose binding did not reach the journal', async () => {
+    const outcomes: string[] = [];
+    await startServer({ onPacket: (type, outcome) => outcomes.push(`${type}:${outcome}`) });
+    await lease(macBytes(3));
+    const other = request(MessageType.REQUEST, macBytes(4));
+    setOption(other, 'serverId', '127.0.0.9');
+    setOption(other, 'requestedAddress', '127.0.0.101');
+    expect(await client.silent(other, server.port)).toEqual([]);
+    const wrongNet = request(MessageType.REQUEST, macBytes(3));
+    setOption(wrongNet, 'requestedAddress', '192.168.7.7');
+    expect(getOption(await client.exchange(wrongNet, server.port), 'messageType')).toBe(MessageType.NAK);
+    expect(outcomes).toEqual(['discover:offer', 'request:ack', 'request:ignored', 'inform:ack', 'request:nak']);
+    // The journal's file is closed behind its back: the binding cannot be made durable, so no ACK leaves.
+    const offer = await client.exchange(request(MessageType.DISCOVER, macBytes(5)), server.port);
+    await (server as unknown as { journal: { handle: { close(): Promise<void> } } }).journal.handle.close();
+    const doomed = request(MessageType.REQUEST, macBytes(5));
+    setOption(doomed, 'serverId', '127.0.0.1');
+    setOption(doomed, 'requestedAddress', offer.yiaddr);
+    await client.send(doomed, server.port);
+    await expect.poll(() => outcomes.at(-1)).toBe('request:dropped');
+    expect(client.received.filter((r) => r.packet.xid === doomed.xid)).toEqual([]);
+    expect(logs.lines.find((l) => l.msg === 'DHCP request failed')).toMatchObject({ mac: '52:54:00:be:01:05' });
+  });
+
   it('gives a returning client its address again, and distinct addresses to distinct clients', async () => {
     await startServer();
     const a = await lease(macBytes(3));
