@@ -78,6 +78,7 @@ function sysctl(key: string, value?: number): number {
   if (value !== undefined) writeFileSync(path, String(value));
   return Number(readFileSync(path, 'utf8').trim());
 }
+const percent = (share: number): string => `${Math.round(share * 100)} %`;
 const id = `be${process.pid}-dhcpbench`;
 const serverNs = `${id}-srv`;
 const clientNs = `${id}-cli`;
@@ -242,6 +243,9 @@ interface Step {
   /** Datagrams the kernel dropped because a socket buffer was full, on each side. */
   serverBufferDrops: number;
   clientBufferDrops: number;
+  /** CPU time over the step's sending time: the server's, and perfdhcp's (1.0: its core was saturated). */
+  serverCore: number;
+  clientCore: number;
 }
 
 /** RcvbufErrors from a namespace's /proc/net/snmp. */
@@ -254,14 +258,21 @@ function bufferDrops(ns: string): number {
   return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
 }
 
-/** `ip` arguments that run perfdhcp in the client namespace: `rate` exchanges/s among `clients` for `duration` s. */
+/**
+ * `ip` arguments that run perfdhcp in the client namespace: `rate` exchanges/s among `clients` for `duration` s.
+ * Under sh, whose `times` then prints perfdhcp's CPU time: at high rates perfdhcp, not the server, can be
+ * what runs out of CPU first.
+ */
 function perfdhcpArgv(rate: number, clients: number, duration: number, pinning: string[]): string[] {
   return [
     'netns',
     'exec',
     clientNs,
     ...pinning,
-    'perfdhcp',
+    'sh',
+    '-c',
+    'perfdhcp "$@"; status=$?; times; exit $status',
+    'sh',
     '-4',
     '-l',
     'eth0',
@@ -276,6 +287,13 @@ function perfdhcpArgv(rate: number, clients: number, duration: number, pinning: 
     String(duration),
     '10.96.0.1',
   ];
+}
+
+/** The children's user + system seconds from the last line of sh's `times` ("0m7.310s 0m2.150s"). */
+function childCpuSeconds(text: string): number {
+  const last = text.trimEnd().split('\n').at(-1) ?? '';
+  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return times.length === 2 ? times[0]! + times[1]! : NaN;
 }
 
 function perfdhcp(rate: number, clients: number, serverPid: number): Step {
@@ -306,6 +324,8 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     cpuPerExchangeUs: acks > 0 ? (cpuMs * 1000) / acks : NaN,
     serverBufferDrops: bufferDrops(serverNs) - before.server,
     clientBufferDrops: bufferDrops(clientNs) - before.client,
+    serverCore: cpuMs / (seconds * 1000),
+    clientCore: childCpuSeconds(text) / seconds,
   };
 }
 
@@ -332,7 +352,8 @@ async function step(server: ServerName, scenario: Scenario, rate: number): Promi
     process.stdout.write(
       `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${result.acks}/${result.discovers} exchanges (offers ${result.offers}, requests ${result.requests}), ` +
         `${(result.dropRatio * 100).toFixed(2)} % drops, ${result.perSecond.toFixed(0)}/s, server CPU ${result.cpuPerExchangeUs.toFixed(0)} us/exchange, ` +
-        `buffer drops server ${result.serverBufferDrops} client ${result.clientBufferDrops}\n`,
+        `buffer drops server ${result.serverBufferDrops} client ${result.clientBufferDrops}, ` +
+        `cores busy: server ${percent(result.serverCore)}, perfdhcp ${percent(result.clientCore)}\n`,
     );
     return result;
   } finally {
@@ -460,6 +481,12 @@ async function main(): Promise<void> {
           `  ${title[name]}: ${r.steps.map((s) => `${s.rate}→${s.perSecond.toFixed(0)} (${(s.dropRatio * 100).toFixed(2)} %)`).join(', ')}; ` +
             `datagrams lost to full socket buffers: ${server} at the server, ${client} at perfdhcp`,
         );
+        // Who ran out first at the highest rate: the server, or the load generator on its own core.
+        const top = r.steps.at(-1)!;
+        notes.push(
+          `    at ${top.rate}/s: the server's core ${percent(top.serverCore)} busy, perfdhcp's ${percent(top.clientCore)}` +
+            (top.clientCore >= 0.95 && top.serverCore < 0.9 ? ': perfdhcp, not the server, set the ceiling' : ''),
+        );
       }
       if (!probing && scenario.clients === 30_000) {
         // One step is one sample on a shared machine: repeat each server's best step to show how often it holds.
@@ -497,7 +524,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    ...notes.map((v) => (v.startsWith('  ') ? `  - ${v.trim()}` : `- ${v}`)),
+    ...notes.map((v) => (v.startsWith('    ') ? `    - ${v.trim()}` : v.startsWith('  ') ? `  - ${v.trim()}` : `- ${v}`)),
     ...(durability.length
       ? [
           `- Lease file syncs (fsync, fdatasync or sync_file_range under strace, every thread, 200 clients at 200/s for 3 s): ${durability.map((d) => `${title[d.name]} ${d.syncs} for ${d.acks} ACKs`).join(', ')}.`,

@@ -15,6 +15,9 @@ import { formatRecord, parseRecord, type LeaseRecord } from '../../src/dhcp/leas
 import { writeAtomic } from '../atomic.js';
 import type { Logger } from '../log.js';
 
+/** Records formatted per turn of the event loop while compacting (about 2 ms of work). */
+const COMPACT_SLICE = 1000;
+
 const HEADER = '# be DHCP lease journal v1: one JSON record a line (bind, release, decline); later lines win\n';
 
 interface Pending {
@@ -114,11 +117,23 @@ export class Journal {
     }
   }
 
-  /** Rewrites the journal as the snapshot, atomically, and reopens it for appending. */
+  /**
+   * Rewrites the journal as the snapshot, atomically, and reopens it for appending. The snapshot is taken
+   * at once; its text is made a slice at a time between turns of the event loop, because 30,000 leases
+   * took 50-90 ms to format, and a server that stops reading that long at 15,000 exchanges/s overflows
+   * its socket buffer. Appends meanwhile wait in the queue and go to the new journal.
+   */
   private async compact(): Promise<void> {
     const file = this.options.file;
     const records = this.options.snapshot();
-    await writeAtomic(file, HEADER + records.map(formatRecord).join(''));
+    const parts = [HEADER];
+    for (let at = 0; at < records.length; at += COMPACT_SLICE) {
+      if (at > 0) await new Promise((next) => setImmediate(next));
+      let text = '';
+      for (const record of records.slice(at, at + COMPACT_SLICE)) text += formatRecord(record);
+      parts.push(text);
+    }
+    await writeAtomic(file, parts.join(''));
     const previous = this.handle;
     this.handle = await open(file, 'a');
     this.lines = records.length;

@@ -234,7 +234,8 @@ export class LeaseTable {
 
   /** Every lease, for `be leases` and for compaction. */
   leases(): Lease[] {
-    return [...this.byIp.values()].sort((a, b) => toInt(a.ip) - toInt(b.ip));
+    // By the numeric keys: parsing both addresses in every comparison made a snapshot of 30,000 leases take 20-30 ms.
+    return [...this.byIp.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]);
   }
 
   /** The records that rebuild this table: the compacted journal. Leases expired before `now` are dropped. */

@@ -1,6 +1,6 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseTable, parseRecord, type LeaseRecord } from '../../../src/dhcp/leases.js';
 import { Journal } from '../../../services/dhcp/journal.js';
@@ -76,6 +76,53 @@ describe('lease journal', () => {
     const again = new LeaseTable(pool);
     await (await openWith(again)).close();
     expect(again.leaseOf('same')?.expires).toBe((future + 119) * 1000);
+  });
+
+  it('compacts thousands of leases a slice at a time: the event loop keeps turning, appends meanwhile land in the new journal', async () => {
+    const big = { range: { start: '10.1.0.1', end: '10.1.39.255' }, exclude: [] };
+    const table = new LeaseTable(big);
+    let snapshots = 0;
+    const snapshot = () => {
+      snapshots++;
+      return table.snapshot(now);
+    };
+    const journal = await Journal.open(
+      { file, log: new LogCapture().log, snapshot, liveRecords: () => table.liveRecords, compactFactor: 1, compactFloor: 5000 },
+      (r) => table.apply(r),
+    );
+    const bind = (i: number): LeaseRecord => ({ op: 'bind', ip: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, client: `c${i}`, expires: future });
+    for (let i = 0; i < 6000; i++) table.apply(bind(i));
+    await Promise.all(Array.from({ length: 6000 }, (_, i) => journal.append(bind(i))));
+    // A renewal: one line more than live leases, so compaction of 6,000 leases starts behind its write.
+    const renewal: LeaseRecord = { ...bind(0), expires: future + 60 };
+    table.apply(renewal);
+    const written = journal.append(renewal);
+    // Turns of the event loop after the snapshot was taken and before its file is written.
+    let turns = 0;
+    let writing = false;
+    let ticking = true;
+    const tick = () => {
+      writing ||= readdirSync(dirname(file)).some((name) => name.endsWith('.tmp'));
+      if (snapshots === 2 && !writing) turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await written;
+    const during = bind(6000);
+    table.apply(during);
+    await journal.append(during);
+    ticking = false;
+    await journal.close();
+    expect(turns).toBeGreaterThanOrEqual(5); // a turn after each of the first five slices of 1,000
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(lines).toHaveLength(6001); // the snapshot's 6,000, then the append made during compaction
+    const again = new LeaseTable(big);
+    await (await openWith(again)).close();
+    expect(again.leases()).toHaveLength(6001);
+    expect(again.leaseOf('c0')?.expires).toBe((future + 60) * 1000);
+    expect(again.leaseOf('c6000')?.ip).toBe(during.ip);
   });
 
   it('skips unreadable lines in the middle with one warning', async () => {
