@@ -90,7 +90,12 @@ describe('lease journal', () => {
       { file, log: new LogCapture().log, snapshot, liveRecords: () => table.liveRecords, compactFactor: 1, compactFloor: 5000 },
       (r) => table.apply(r),
     );
-    const bind = (i: number): LeaseRecord & { op: 'bind' } => ({ op: 'bind', ip: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, client: `c${i}`, expires: future });
+    const bind = (i: number): LeaseRecord & { op: 'bind' } => ({
+      op: 'bind',
+      ip: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      client: `c${i}`,
+      expires: future,
+    });
     for (let i = 0; i < 6000; i++) table.apply(bind(i));
     await Promise.all(Array.from({ length: 6000 }, (_, i) => journal.append(bind(i))));
     // A renewal: one line more than live leases, so compaction of 6,000 leases starts behind its write.
