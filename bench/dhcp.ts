@@ -79,6 +79,8 @@ function sysctl(key: string, value?: number): number {
   return Number(readFileSync(path, 'utf8').trim());
 }
 const percent = (share: number): string => `${Math.round(share * 100)} %`;
+/** A step the load generator limited: perfdhcp's core saturated, the server's not, and no exchange lost. */
+const generatorBound = (s: Step): boolean => s.clientCore >= 0.95 && s.serverCore < 0.9 && s.dropRatio < 0.001;
 const id = `be${process.pid}-dhcpbench`;
 const serverNs = `${id}-srv`;
 const clientNs = `${id}-cli`;
@@ -469,8 +471,13 @@ async function main(): Promise<void> {
       if (be && keaBest > 0) {
         const target = scenario.clients === 30_000 ? 1.5 : 1.0;
         const ratio = (be.best?.perSecond ?? 0) / keaBest;
+        const top = be.steps.at(-1);
+        const ceiling =
+          ratio < target && top && generatorBound(top)
+            ? ` be's best is perfdhcp's ceiling, not be's: above it perfdhcp could not offer more than ${peak(be).toFixed(0)}/s, while be's core was ${percent(top.serverCore)} busy`
+            : '';
         notes.push(
-          `${scenario.title}: target be ≥ ${target.toFixed(1)}x Kea's best rate (the better of its two modes): **${ratio >= target ? 'met' : 'not met'}** (${perS(be)} vs ${keaBest.toFixed(0)}/s, ${ratio.toFixed(2)}x).`,
+          `${scenario.title}: target be ≥ ${target.toFixed(1)}x Kea's best rate (the better of its two modes): **${ratio >= target ? 'met' : 'not met'}** (${perS(be)} vs ${keaBest.toFixed(0)}/s, ${ratio.toFixed(2)}x).${ceiling}`,
         );
       }
       for (const [name, r] of results) {
@@ -485,7 +492,7 @@ async function main(): Promise<void> {
         const top = r.steps.at(-1)!;
         notes.push(
           `    at ${top.rate}/s: the server's core ${percent(top.serverCore)} busy, perfdhcp's ${percent(top.clientCore)}` +
-            (top.clientCore >= 0.95 && top.serverCore < 0.9 ? ': perfdhcp, not the server, set the ceiling' : ''),
+            (generatorBound(top) ? ': perfdhcp, not the server, set the ceiling (it could not offer more, and nothing it sent was lost)' : ''),
         );
       }
       if (!probing && scenario.clients === 30_000) {
@@ -518,7 +525,8 @@ async function main(): Promise<void> {
     `all: be's journal fsync'ed before each ACK (group commit), Kea's lease file appended, dnsmasq's rewritten on every change`,
     `(--no-ping, --quiet-dhcp); log level warn everywhere. "best" = highest offered rate completed (≥ 98 % of it) with < 0.1 % drops;`,
     `"peak" = most exchanges/s seen; "CPU" = the server's user + system time per completed exchange at its peak step:`,
-    `1,000,000 / CPU estimates the exchanges/s one core could sustain.`,
+    `1,000,000 / CPU estimates the exchanges/s one core could sustain. "Core busy" = CPU time over the step's ${seconds} s, the`,
+    `server's and perfdhcp's (over 100 %: perfdhcp's core was saturated the whole step, its start and final wait counted too).`,
     '',
     '| scenario | server | best | peak | CPU | be / server: best / peak / CPU |',
     '| --- | --- | --- | --- | --- | --- |',
