@@ -154,9 +154,8 @@ export class AuthoritativeHandler implements RequestHandler {
     const bootAck: BootAck | undefined =
       boot.boot && state !== 'renewing' ? { kind: info.kind, mac: info.mac, ip, host: hostName, file: boot.file, rootPath: boot.rootPath } : undefined;
     const acknowledge = (): Outcome => {
-      if (!ack) return undefined;
+      if (!ack || !ctx.replies.post(ack)) return undefined;
       log.info({ ip, state, host: hostName, boot: boot.reason }, 'DHCPACK');
-      ctx.replies.post(ack);
       if (bootAck) ctx.onBootAck?.(bootAck);
       return MessageType.ACK;
     };

@@ -149,8 +149,7 @@ export class Replies {
   /** Encodes and sends a reply now (RFC 2131 §4.1 addressing); false when it was not sent. */
   send(reply: DhcpPacket, request: DhcpPacket, isNak = false): boolean {
     const out = this.prepare(reply, request, isNak);
-    if (out) this.post(out);
-    return out !== undefined;
+    return out !== undefined && this.post(out);
   }
 
   /**
@@ -180,8 +179,7 @@ export class Replies {
   /** From the proxyDHCP port to `address`:`port`, where the client asked from; false when not sent. */
   sendFromProxyPort(reply: DhcpPacket, request: DhcpPacket, address: string, port: number): boolean {
     const out = this.sockets.proxy && this.encode(reply, request, address, port, this.sockets.proxy);
-    if (out) this.post(out);
-    return out !== undefined;
+    return out !== undefined && this.post(out);
   }
 
   private encode(reply: DhcpPacket, request: DhcpPacket, address: string, port: number, socket: DatagramSocket): Prepared | undefined {
@@ -197,11 +195,13 @@ export class Replies {
     return { bytes, port, address, socket, via: this.options.viaFor?.(request) };
   }
 
-  /** Puts a prepared reply in the outbox. */
-  post(out: Prepared): void {
+  /** Puts a prepared reply in the outbox; false when its socket closed since it was prepared (the client will retry). */
+  post(out: Prepared): boolean {
+    if (out.socket !== this.sockets.dhcp && out.socket !== this.sockets.proxy) return false;
     this.stats.replies++;
     this.outbox.push(out);
     this.outboxFlush ??= setImmediate(this.flushOutbox);
+    return true;
   }
 
   /** Sends what waits in the outbox now (the server is closing). */
