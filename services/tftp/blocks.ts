@@ -15,15 +15,15 @@ import type { TftpFile } from './source.js';
 const chunkTarget = 64 * 1024;
 
 /**
- * Read buffers of finished transfers, by size, for the next transfers on this thread (module state is
+ * Read buffers of finished transfers, of one size, for the next transfers on this thread (module state is
  * per thread). Without it each transfer's buffers became garbage when it ended, and V8 let tens of MiB of
  * them pile up per thread before collecting: 100 clients of a 4 MiB file a round, seven rounds, took the
  * process from 66 to 150 MiB on the main thread and to 220 MiB with two workers (measured by hand; 134
  * and 160-167 MiB with this and the workers' smaller young generation, services/tftp/pool.ts).
  */
-const finishedBuffers = new Map<number, Uint8Array[]>();
-/** Buffers kept per size: 4 MiB of 64 KiB ones, enough for the transfers that start together. */
-const keptPerSize = 64;
+const finished: { size: number; buffers: Uint8Array[] } = { size: 0, buffers: [] };
+/** Buffers kept: 4 MiB of 64 KiB ones, enough for the transfers that start together. */
+const keptBuffers = 64;
 
 export class BlockReader {
   private chunk: Uint8Array = new Uint8Array(0);
@@ -91,9 +91,14 @@ export class BlockReader {
    * its read buffers go to the next transfers on this thread. The reader must not be used again.
    */
   recycle(): void {
-    const kept = finishedBuffers.get(this.chunkSize) ?? [];
-    finishedBuffers.set(this.chunkSize, kept);
-    for (const buffer of [...this.spare, ...this.inUse.map((u) => u.buffer)]) if (kept.length < keptPerSize) kept.push(buffer);
+    // Buffers of one size at a time, the last finished transfer's: the size follows the client's blksize,
+    // and a pool per size would let clients asking for ever new sizes pin 4 MiB each.
+    if (finished.size !== this.chunkSize) {
+      finished.size = this.chunkSize;
+      finished.buffers = [];
+    }
+    const kept = finished.buffers;
+    for (const buffer of [...this.spare, ...this.inUse.map((u) => u.buffer)]) if (kept.length < keptBuffers) kept.push(buffer);
     this.spare.length = 0;
     this.inUse.length = 0;
     this.chunk = new Uint8Array(0);
@@ -114,7 +119,7 @@ export class BlockReader {
   }
 
   private async refill(): Promise<void> {
-    const buffer = this.spare.pop() ?? finishedBuffers.get(this.chunkSize)?.pop() ?? new Uint8Array(this.chunkSize);
+    const buffer = this.spare.pop() ?? (finished.size === this.chunkSize ? finished.buffers.pop() : undefined) ?? new Uint8Array(this.chunkSize);
     this.inUse.push({ buffer, lastBlock: this.handedOut });
     const n = await this.file.read(buffer);
     if (n === 0) {
