@@ -67,9 +67,10 @@ export const spinMustReach = 0.8;
  * moves the window): spinTrialSamples round trips sleeping, then as many spinning, each mode after
  * spinTrialSettleMs of settling, then the faster mode for the next spinTrialKeep, then a new trial.
  * Medians, so one slow disk read or a descheduled client does not decide it. While it keeps spinning it
- * goes on measuring, and stops as soon as spinTrialSamples round trips are slower than sleeping's were: in the PXE lab a 3 ms trial could not see what spinning did to QEMU
- * over seconds (90 µs round trips in the trial, 466 µs over the whole kernel, against 80-140 µs asleep),
- * once the scheduler had put the spinning thread on the core the guest needed.
+ * goes on measuring, and stops as soon as spinTrialSamples round trips are slower than sleeping's were:
+ * in the PXE lab a 3 ms trial could not see what spinning did to QEMU over seconds (90 µs round trips in
+ * the trial, 466 µs over the whole kernel, against 80-140 µs asleep), once the scheduler had put the
+ * spinning thread on the core the guest needed.
  * Pure: the caller measures the round trips.
  */
 export class SpinTrial {

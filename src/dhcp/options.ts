@@ -123,8 +123,13 @@ export class OptionValueError extends Error {
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
 
+/** Four bytes as a dotted quad; the empty address (most of a request's address fields) costs no string. */
 function ipAt(data: Uint8Array, offset: number): string {
-  return `${data[offset]}.${data[offset + 1]}.${data[offset + 2]}.${data[offset + 3]}`;
+  const a = data[offset]!;
+  const b = data[offset + 1]!;
+  const c = data[offset + 2]!;
+  const d = data[offset + 3]!;
+  return (a | b | c | d) === 0 ? '0.0.0.0' : `${a}.${b}.${c}.${d}`;
 }
 
 export function ipToBytes(text: string, into?: Uint8Array, offset = 0): Uint8Array {

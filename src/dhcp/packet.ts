@@ -11,7 +11,7 @@
  * - Unknown codes are kept as bytes, in arrival order, so relay agent information (82) and vendor
  *   options can be echoed unchanged.
  */
-import { Code, type OptionName, type OptionValue, optionByName, decodeValue, encodeValue, formatOption, bytesToHex } from './options.js';
+import { Code, type OptionName, type OptionValue, optionByName, decodeValue, encodeValue, formatOption, bytesToHex, bytesToIp } from './options.js';
 
 export const BOOTREQUEST = 1;
 export const BOOTREPLY = 2;
@@ -91,15 +91,6 @@ export class DhcpEncodeError extends Error {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
-
-/** Most address fields of a request are empty: those cost no string. */
-function ipAt(data: Uint8Array, offset: number): string {
-  const a = data[offset]!;
-  const b = data[offset + 1]!;
-  const c = data[offset + 2]!;
-  const d = data[offset + 3]!;
-  return (a | b | c | d) === 0 ? '0.0.0.0' : `${a}.${b}.${c}.${d}`;
-}
 
 function cString(data: Uint8Array): string {
   if (data[0] === 0) return '';
@@ -192,10 +183,10 @@ export function decodePacket(buf: Uint8Array): DhcpPacket {
     xid: uint32At(buf, 4),
     secs: (buf[8]! << 8) | buf[9]!,
     flags: (buf[10]! << 8) | buf[11]!,
-    ciaddr: ipAt(buf, 12),
-    yiaddr: ipAt(buf, 16),
-    siaddr: ipAt(buf, 20),
-    giaddr: ipAt(buf, 24),
+    ciaddr: bytesToIp(buf, 12),
+    yiaddr: bytesToIp(buf, 16),
+    siaddr: bytesToIp(buf, 20),
+    giaddr: bytesToIp(buf, 24),
     chaddr: buf.slice(28, 28 + hlen),
     sname: overload & 2 ? '' : cString(buf.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH)),
     file: overload & 1 ? '' : cString(buf.subarray(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH)),
