@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, machine, writeSection } from './results.js';
+import { CpuMeter, cpuSeconds, machine, writeSection } from './results.js';
 import { perfdhcpStat } from '../test/lan/perfdhcp.js';
 
 /**
@@ -78,7 +78,7 @@ function sysctl(key: string, value?: number): number {
   if (value !== undefined) writeFileSync(path, String(value));
   return Number(readFileSync(path, 'utf8').trim());
 }
-const percent = (share: number): string => `${Math.round(share * 100)} %`;
+const percent = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)} %` : 'unmeasured');
 /** A step the load generator limited: perfdhcp's core saturated, the server's not, and no exchange lost. */
 const generatorBound = (s: Step): boolean => s.clientCore >= 0.95 && s.serverCore < 0.9 && s.dropRatio < 0.001;
 const id = `be${process.pid}-dhcpbench`;
@@ -260,21 +260,14 @@ function bufferDrops(ns: string): number {
   return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
 }
 
-/**
- * `ip` arguments that run perfdhcp in the client namespace: `rate` exchanges/s among `clients` for `duration` s.
- * Under sh, whose `times` then prints perfdhcp's CPU time: at high rates perfdhcp, not the server, can be
- * what runs out of CPU first.
- */
+/** `ip` arguments that run perfdhcp in the client namespace: `rate` exchanges/s among `clients` for `duration` s. */
 function perfdhcpArgv(rate: number, clients: number, duration: number, pinning: string[]): string[] {
   return [
     'netns',
     'exec',
     clientNs,
     ...pinning,
-    'sh',
-    '-c',
-    'perfdhcp "$@"; status=$?; times; exit $status',
-    'sh',
+    'perfdhcp',
     '-4',
     '-l',
     'eth0',
@@ -291,30 +284,33 @@ function perfdhcpArgv(rate: number, clients: number, duration: number, pinning: 
   ];
 }
 
-/** The children's user + system seconds from the last line of sh's `times` ("0m7.310s 0m2.150s"). */
-function childCpuSeconds(text: string): number {
-  const last = text.trimEnd().split('\n').at(-1) ?? '';
-  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  return times.length === 2 ? times[0]! + times[1]! : NaN;
-}
-
-function perfdhcp(rate: number, clients: number, serverPid: number): Step {
+/**
+ * One step of load. perfdhcp's own CPU is measured too (its cpuacct group: ip execs taskset, which execs
+ * perfdhcp, so the PID is perfdhcp's): at high rates perfdhcp, not the server, can run out of CPU first.
+ */
+async function perfdhcp(rate: number, clients: number, serverPid: number): Promise<Step> {
   const before = { cpu: cpuSeconds(serverPid), server: bufferDrops(serverNs), client: bufferDrops(clientNs) };
-  const result = spawnSync(
-    'ip',
-    // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
-    // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
-    // about 0.1 % at 5,000/s.
-    perfdhcpArgv(rate, clients, seconds, pin.client),
-    { encoding: 'utf8', timeout: (seconds + 31) * 1000 },
-  );
+  // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
+  // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
+  // about 0.1 % at 5,000/s.
+  const generator = spawn('ip', perfdhcpArgv(rate, clients, seconds, pin.client), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const meter = new CpuMeter('be-bench-perfdhcp', generator.pid!);
+  let text = '';
+  let stderr = '';
+  generator.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  generator.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timeout = setTimeout(() => generator.kill('SIGKILL'), (seconds + 31) * 1000);
+  await new Promise((resolve) => generator.once('close', resolve));
+  clearTimeout(timeout);
+  // Without cgroup v1 cpuacct the meter could only read perfdhcp's /proc counters, gone once it exited.
+  const generatorCpu = meter.exact ? meter.seconds() : NaN;
+  meter.close();
   const cpuMs = (cpuSeconds(serverPid) - before.cpu) * 1000;
-  const text = result.stdout;
   const discovers = perfdhcpStat(text, 'DISCOVER-OFFER', 'sent packets');
   const acks = perfdhcpStat(text, 'REQUEST-ACK', 'received packets');
   const offers = perfdhcpStat(text, 'DISCOVER-OFFER', 'received packets');
   const requests = perfdhcpStat(text, 'REQUEST-ACK', 'sent packets');
-  if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${result.stderr}`);
+  if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${stderr}`);
   return {
     rate,
     discovers,
@@ -327,7 +323,7 @@ function perfdhcp(rate: number, clients: number, serverPid: number): Step {
     serverBufferDrops: bufferDrops(serverNs) - before.server,
     clientBufferDrops: bufferDrops(clientNs) - before.client,
     serverCore: cpuMs / (seconds * 1000),
-    clientCore: childCpuSeconds(text) / seconds,
+    clientCore: generatorCpu / seconds,
   };
 }
 
@@ -350,7 +346,7 @@ async function step(server: ServerName, scenario: Scenario, rate: number): Promi
   const child = startServer(server, dir);
   try {
     waitListening();
-    const result = perfdhcp(rate, scenario.clients, child.pid!);
+    const result = await perfdhcp(rate, scenario.clients, child.pid!);
     process.stdout.write(
       `dhcp ${server} ${scenario.clients} clients @ ${rate}/s: ${result.acks}/${result.discovers} exchanges (offers ${result.offers}, requests ${result.requests}), ` +
         `${(result.dropRatio * 100).toFixed(2)} % drops, ${result.perSecond.toFixed(0)}/s, server CPU ${result.cpuPerExchangeUs.toFixed(0)} us/exchange, ` +
