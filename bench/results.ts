@@ -2,7 +2,7 @@
  * bench/RESULTS.md has one `## Title` section per benchmark; each benchmark rewrites only its own
  * section (atomically), so they can run in any order.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +29,46 @@ export function writeSection(title: string, body: string): void {
 
 /** utime + stime of a process in seconds, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = statFields(pid);
+  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
+}
+
+/** The fields of /proc/PID/stat after "(comm) ": stat(5)'s field n is index n - 3. */
+function statFields(pid: number | 'self'): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15 of stat(5), counted after "(comm) "
+}
+
+/**
+ * utime + stime of this process's children that have ended and been waited for (cutime + cstime, fields
+ * 16 and 17 of stat(5)): the clients a benchmark ran and awaited, counted exactly, forks and all.
+ */
+export function endedChildrenCpuSeconds(): number {
+  const fields = statFields('self');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/**
+ * Seconds the threads of a process spent runnable but waiting for a CPU (the second field of each
+ * thread's /proc/PID/task/TID/schedstat, in ns): time the scheduler gave to other processes.
+ */
+export function runqueueWaitSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
+}
+
+/** Idle seconds of all CPUs together since boot (idle + iowait of /proc/stat's cpu line, in 1/100 s). */
+export function idleCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  return (Number(fields[4]) + Number(fields[5])) / 100;
 }
 
 export function median(values: readonly number[]): number {

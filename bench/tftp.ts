@@ -12,12 +12,12 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, start } from '../services/os.js';
-import { CpuMeter, cpuSeconds, machine, median, writeSection } from './results.js';
+import { CpuMeter, cpuSeconds, endedChildrenCpuSeconds, idleCpuSeconds, machine, median, runqueueWaitSeconds, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -79,20 +79,44 @@ function curl(port: number, blksize: number, pinned: boolean): [string, string[]
   return onCpu(pinned ? 1 : undefined, 'curl', args);
 }
 
-/** A round's throughput and the server's CPU per DATA block over it. */
+/** A round's throughput, the server's CPU per DATA block over it, and where the time went. */
 interface Round {
   mbps: number;
   cpuPerBlockUs: number;
+  /** CPUs the curls used on average over the round (their user + system time over the wall time). */
+  clientCpus: number;
+  /** Share of the round the server's threads spent runnable but waiting for a CPU (be only: tftpd-hpa's forks are gone by then). */
+  serverWaiting: number | undefined;
+  /** Share of all CPUs idle over the round. */
+  idle: number;
+}
+
+interface Target {
+  port: number;
+  cpu: { seconds(): number };
+  /** A process whose threads' runqueue waits are the server's (be); undefined for a server of many processes. */
+  threadsOf?: number | undefined;
 }
 
 /** Aggregate MB/s of `clients` curls started together, and the server's CPU (with its forks) per block. */
-async function concurrent(server: { port: number; cpu: { seconds(): number } }, clients: number, blksize = 1468, pinned = false): Promise<Round> {
-  const cpuBefore = server.cpu.seconds();
+async function concurrent(server: Target, clients: number, blksize = 1468, pinned = false): Promise<Round> {
+  const before = {
+    cpu: server.cpu.seconds(),
+    clients: endedChildrenCpuSeconds(),
+    idle: idleCpuSeconds(),
+    waited: server.threadsOf && runqueueWaitSeconds(server.threadsOf),
+  };
   const begin = process.hrtime.bigint();
   await Promise.all(Array.from({ length: clients }, () => run(...curl(server.port, blksize, pinned), { timeoutMs: 600_000 })));
   const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
   const blocks = clients * Math.ceil((fileSize + 1) / blksize);
-  return { mbps: (clients * fileSize) / MB / seconds, cpuPerBlockUs: ((server.cpu.seconds() - cpuBefore) * 1e6) / blocks };
+  return {
+    mbps: (clients * fileSize) / MB / seconds,
+    cpuPerBlockUs: ((server.cpu.seconds() - before.cpu) * 1e6) / blocks,
+    clientCpus: (endedChildrenCpuSeconds() - before.clients) / seconds,
+    serverWaiting: server.threadsOf ? (runqueueWaitSeconds(server.threadsOf) - (before.waited || 0)) / seconds : undefined,
+    idle: (idleCpuSeconds() - before.idle) / (seconds * cpus().length),
+  };
 }
 
 async function atftp(port: number, windowsize: number): Promise<number> {
@@ -229,27 +253,51 @@ async function main(): Promise<void> {
       exited.catch(() => {});
       await Promise.race([waitForServer(server.port), exited]);
     }
-    const target = (name: keyof typeof servers) => ({ port: servers[name].port, cpu: meters[name] });
+    const targetOf = (name: keyof typeof servers): Target => ({
+      port: servers[name].port,
+      cpu: meters[name],
+      threadsOf: name.startsWith('hpa') ? undefined : servers[name].child.pid,
+    });
     const say = (line: string) => process.stdout.write(`tftp: ${line}\n`);
     const many = Math.max(1, Math.ceil(rounds / 2));
     const hundreds = Math.max(1, Math.ceil(rounds / 3));
-    const scenarios: { label: string; pair: Pair; target: number }[] = [];
-    const scenario = async (label: string, times: number, target: number, measure: (server: 'be' | 'hpa') => Promise<Round>) => {
-      const pair = await alternate(times, measure);
+    interface Scenario {
+      label: string;
+      pair: Pair;
+      target: number;
+      clients: number;
+      pinned: boolean;
+    }
+    const scenarios: Scenario[] = [];
+    /** `clients` curls fetching at once from each server in turn, `times` rounds; `pick` names the server of a side. */
+    const scenario = async (
+      label: string,
+      times: number,
+      target: number,
+      {
+        clients,
+        pinned = false,
+        blksize = 1468,
+        pick,
+      }: { clients: number; pinned?: boolean; blksize?: number; pick: (s: 'be' | 'hpa') => keyof typeof servers },
+    ) => {
+      const pair = await alternate(times, (s) => concurrent(targetOf(pick(s)), clients, blksize, pinned));
       say(`${label}: be ${fmt(mbps(pair.be))} MB/s (${fmt(cpu(pair.be))} µs/block), tftpd-hpa ${fmt(mbps(pair.hpa))} MB/s (${fmt(cpu(pair.hpa))} µs/block)`);
-      scenarios.push({ label, pair, target });
+      scenarios.push({ label, pair, target, clients, pinned });
       return pair;
     };
-    const s1468 = await scenario('1 curl, blksize 1468', rounds, 1.5, (s) => concurrent(target(s), 1));
-    const s512 = await scenario('1 curl, blksize 512', rounds, 1.2, (s) => concurrent(target(s), 1, 512));
-    await scenario('20 curls at once (aggregate)', many, 1.2, (s) => concurrent(target(s), 20));
-    await scenario('20 curls at once, be with tftp.workers=2', many, 1.2, (s) => concurrent(target(s === 'be' ? 'workers' : 'hpa'), 20));
-    await scenario('100 curls at once (aggregate)', hundreds, 1.2, (s) => concurrent(target(s), 100));
-    await scenario('100 curls at once, be with tftp.workers=2', hundreds, 1.2, (s) => concurrent(target(s === 'be' ? 'workers' : 'hpa'), 100));
-    const pinnedTarget = (s: 'be' | 'hpa') => target(s === 'be' ? 'bePinned' : 'hpaPinned');
-    await scenario('pinned: 1 curl, blksize 1468', rounds, 1.5, (s) => concurrent(pinnedTarget(s), 1, 1468, true));
-    await scenario('pinned: 20 curls at once (aggregate)', many, 1.2, (s) => concurrent(pinnedTarget(s), 20, 1468, true));
-    await scenario('pinned: 100 curls at once (aggregate)', hundreds, 1.2, (s) => concurrent(pinnedTarget(s), 100, 1468, true));
+    const plain = (s: 'be' | 'hpa') => s;
+    const withWorkers = (s: 'be' | 'hpa') => (s === 'be' ? 'workers' : 'hpa');
+    const pinnedPick = (s: 'be' | 'hpa') => (s === 'be' ? 'bePinned' : 'hpaPinned');
+    const s1468 = await scenario('1 curl, blksize 1468', rounds, 1.5, { clients: 1, pick: plain });
+    const s512 = await scenario('1 curl, blksize 512', rounds, 1.2, { clients: 1, blksize: 512, pick: plain });
+    await scenario('20 curls at once (aggregate)', many, 1.2, { clients: 20, pick: plain });
+    await scenario('20 curls at once, be with tftp.workers=2', many, 1.2, { clients: 20, pick: withWorkers });
+    await scenario('100 curls at once (aggregate)', hundreds, 1.2, { clients: 100, pick: plain });
+    await scenario('100 curls at once, be with tftp.workers=2', hundreds, 1.2, { clients: 100, pick: withWorkers });
+    await scenario('pinned: 1 curl, blksize 1468', rounds, 1.5, { clients: 1, pinned: true, pick: pinnedPick });
+    await scenario('pinned: 20 curls at once (aggregate)', many, 1.2, { clients: 20, pinned: true, pick: pinnedPick });
+    await scenario('pinned: 100 curls at once (aggregate)', hundreds, 1.2, { clients: 100, pinned: true, pick: pinnedPick });
     const floor20: number[] = [];
     for (let i = 0; i < many; i++) floor20.push((await concurrent({ port: floorPort, cpu: { seconds: () => cpuSeconds(floor.pid!) } }, 20)).mbps);
     const floorCpu = cpuSeconds(floor.pid!);
@@ -281,6 +329,20 @@ async function main(): Promise<void> {
       `| ${label} | ${fmt(mbps(pair.be))} MB/s | ${fmt(mbps(pair.hpa))} MB/s | ${ratio(pair).toFixed(2)}x | ${fmt(cpu(pair.be))} / ${fmt(cpu(pair.hpa))} µs | ≥ ${goal.toFixed(1)}x: ${verdict(ratio(pair) >= goal)} |`;
     const windowRow = (size: number) =>
       `| windowsize ${size} | ${fmt(median(windows.get(size)!))} MB/s | ${(median(windows.get(size)!) / lockStep).toFixed(2)}x |${size === 16 ? ` ≥ 3x: ${verdict(median(windows.get(16)!) / lockStep >= 3)}` : ''} |`;
+    const share = (value: number) => (Number.isFinite(value) ? `${Math.round(value * 100)} %` : 'unmeasured');
+    /** Where a concurrent scenario's time went: the clients' CPUs, be's waits for a CPU, idle CPUs. */
+    const whereTimeWent = ({ label, pair, pinned }: Scenario) => {
+      const of = (rounds: Round[], pick: (r: Round) => number) => median(rounds.map(pick));
+      const clients = { be: of(pair.be, (r) => r.clientCpus), hpa: of(pair.hpa, (r) => r.clientCpus) };
+      // Pinned, the curls have CPU 1 alone: saturated with both servers, each server got what the curls could take from it.
+      const clientBound = pinned && clients.be >= 0.9 && clients.hpa >= 0.9;
+      return (
+        `- ${label}: the curls used ${clients.be.toFixed(2)} CPUs with be and ${clients.hpa.toFixed(2)} with tftpd-hpa${pinned ? ' (CPU 1 alone)' : ''}; ` +
+        `be's threads were ready to run but waiting for a CPU ${share(of(pair.be, (r) => r.serverWaiting ?? Number.NaN))} of the round; ` +
+        `idle CPU ${share(of(pair.be, (r) => r.idle))} with be, ${share(of(pair.hpa, (r) => r.idle))} with tftpd-hpa.` +
+        (clientBound ? " The clients' core was saturated (≥ 90 %) with both servers." : '')
+      );
+    };
     const samples = (pair: Pair) => `be ${pair.be.map((r) => fmt(r.mbps)).join(', ')} / hpa ${pair.hpa.map((r) => fmt(r.mbps)).join(', ')}`;
     const body = [
       `32 MiB file on loopback, \`be serve --only tftp\` (dist/bin/be.mjs, log level warn, tftp.datagrams ${datagrams}) beside tftpd-hpa 5.2 (\`in.tftpd -L -B 1468\`,`,
@@ -293,6 +355,12 @@ async function main(): Promise<void> {
       '| scenario | be | tftpd-hpa | be / tftpd-hpa | CPU per block, be / hpa | target |',
       '| --- | --- | --- | --- | --- | --- |',
       ...scenarios.map(row),
+      '',
+      'Where the time of the concurrent rounds went (medians): CPUs the curls used (their user + system time over the round),',
+      "the share of the round be's threads were runnable but not running (schedstat, summed over its threads; tftpd-hpa's forks are gone by the end",
+      'of a round, so it has no such figure), and the idle share of all CPUs.',
+      '',
+      ...scenarios.filter((s) => s.clients > 1).map(whereTimeWent),
       '',
       `RFC 7440 windows on be, the same client (atftp 0.8.0, blksize 1468), medians of ${rounds} interleaved rounds; atftp in lock-step`,
       `against tftpd-hpa (which has no windowsize): ${fmt(median(atftpHpa))} MB/s.`,
@@ -309,7 +377,7 @@ async function main(): Promise<void> {
       `  thread, node:dgram) fed 20 unpinned curls at ${fmt(median(floor20))} MB/s, spending`,
       `  ${((floorCpu * 1e6) / ((floor20.length * 20 * fileSize) / 1468)).toFixed(1)} µs of CPU per block.`,
       `- Samples, MB/s: 1468 ${samples(s1468)}; 512 ${samples(s512)}.`,
-      `- The machine is shared (load average ${load.toFixed(2)} at the start of this run, ${loadavg()[0]!.toFixed(2)} at the end): single-client`,
+      `- The machine is shared (load average ${load.toFixed(2)} at the start of this run; the 100-client rounds raise it themselves): single-client`,
       '  figures vary from round to round for both servers; compare the ratios, and rerun before trusting one.',
       '',
       `Machine: ${machine()}; measured ${new Date().toISOString().slice(0, 10)}.`,
