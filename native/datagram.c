@@ -189,23 +189,30 @@ static void call_back(Socket *s, int count) {
   napi_close_handle_scope(env, scope);
 }
 
+/* Points the read headers at the payload slots (once, at start), or puts back what a read changed in the first `count`. */
+static void ready_headers(Socket *s, int count) {
+  for (int i = 0; i < count; i++) {
+    struct msghdr *m = &s->msgs[i].msg_hdr;
+    if (m->msg_iov == NULL) {
+      s->iov[i].iov_base = s->payload + (size_t)i * s->slot;
+      s->iov[i].iov_len = s->slot;
+      m->msg_name = &s->from[i];
+      m->msg_iov = &s->iov[i];
+      m->msg_iovlen = 1;
+      m->msg_control = s->control[i];
+    }
+    /* recvmmsg(2) writes these three of each datagram it fills. */
+    m->msg_namelen = sizeof s->from[i];
+    m->msg_controllen = CONTROL_BYTES;
+    m->msg_flags = 0;
+  }
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   Socket *s = ((Poll *)handle)->socket;
   if (s == NULL || s->closed || status < 0) return;
   for (int round = 0; round < ROUNDS && !s->closed; round++) {
-    for (int i = 0; i < BATCH; i++) {
-      s->iov[i].iov_base = s->payload + (size_t)i * s->slot;
-      s->iov[i].iov_len = s->slot;
-      struct msghdr *m = &s->msgs[i].msg_hdr;
-      memset(m, 0, sizeof *m);
-      m->msg_name = &s->from[i];
-      m->msg_namelen = sizeof s->from[i];
-      m->msg_iov = &s->iov[i];
-      m->msg_iovlen = 1;
-      m->msg_control = s->control[i];
-      m->msg_controllen = CONTROL_BYTES;
-    }
     int n = recvmmsg(s->fd, s->msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return; /* EAGAIN: drained; an error (ICMP port unreachable on Linux) is for the next read */
     for (int i = 0; i < n; i++) {
@@ -220,6 +227,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       meta[4] = (int32_t)local;
       meta[5] = (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
     }
+    ready_headers(s, n);
     call_back(s, n);
     if (n < BATCH) return;
   }
@@ -333,6 +341,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   s->payload = payload;
   s->slot = (size_t)slot;
   s->meta = meta;
+  ready_headers(s, BATCH);
   CHECK(napi_create_reference(env, argv[1], 1, &s->payload_ref));
   CHECK(napi_create_reference(env, argv[3], 1, &s->meta_ref));
   CHECK(napi_create_reference(env, argv[4], 1, &s->callback));
