@@ -216,7 +216,8 @@ class NativeSocket implements DatagramSocket {
     const { batch, metaFields } = this.native;
     const slotBytes = this.slotBytes;
     const payload = new ArrayBuffer(slotBytes * batch);
-    const views = Array.from({ length: batch }, (_, i) => Buffer.from(payload, i * slotBytes, slotBytes));
+    const slots = Array.from({ length: batch }, (_, i) => Buffer.from(payload, i * slotBytes, slotBytes));
+    const views = [...slots];
     const bytes = new Uint8Array(payload);
     const metaBuffer = new ArrayBuffer(4 * metaFields * batch);
     const meta = new Int32Array(metaBuffer);
@@ -245,7 +246,8 @@ class NativeSocket implements DatagramSocket {
           msg = copies.subarray(at, at + length);
           at += length;
         } else {
-          msg = views[i]!.subarray(0, length);
+          // A transfer's ACKs are all 4 bytes: the view of the last length read into a slot serves again.
+          msg = views[i]!.length === length ? views[i]! : (views[i] = slots[i]!.subarray(0, length));
         }
         const from = { address: fromAddress.of(meta[m + 1]!), port: meta[m + 2]! };
         const ifindex = meta[m + 3]!;

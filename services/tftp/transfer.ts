@@ -211,7 +211,9 @@ export class Transfer {
       return;
     }
     if (delta > this.sentTo - this.base) return; // not a block we sent: stale or forged
-    this.window.splice(0, delta);
+    // shift() for the lock-step case: splice() would allocate the array of removed blocks for every ACK.
+    if (delta === 1) this.window.shift();
+    else this.window.splice(0, delta);
     this.bytesAcked += this.ackedBytes(delta);
     this.base += delta;
     this.reader.release(this.base);
@@ -252,6 +254,7 @@ export class Transfer {
    */
   private pump(): void {
     if (this.state !== 'data') return;
+    if (!this.loading) this.cutReadBlocks();
     const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
     if (this.sentTo < end) {
       this.sendBlocks(this.sentTo + 1, end);
@@ -259,23 +262,41 @@ export class Transfer {
       this.sent();
     }
     this.armTimer();
-    if (!this.loading && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) void this.load();
+    if (!this.loading && this.wantsBlock()) void this.load();
   }
 
   private loading = false;
 
-  /** Reads ahead up to two windows past base (bounded memory); one load runs at a time. */
+  /** Whether the window may take another block: up to two windows past base (bounded memory), not past the last. */
+  private wantsBlock(): boolean {
+    return this.state === 'data' && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock;
+  }
+
+  private take(block: Uint8Array): void {
+    this.window.push(block);
+    if (block.length < this.blksize) {
+      this.lastBlock = this.base + this.window.length;
+      this.lastLength = block.length;
+    }
+  }
+
+  /** Takes the blocks already read (no promise: in lock-step nearly every ACK is answered from these). */
+  private cutReadBlocks(): void {
+    while (this.wantsBlock()) {
+      const block = this.reader.tryNext();
+      if (!block) return;
+      this.take(block);
+    }
+  }
+
+  /** Reads ahead up to two windows past base; one load runs at a time. */
   private async load(): Promise<void> {
     this.loading = true;
     try {
-      while (this.state === 'data' && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock) {
+      while (this.wantsBlock()) {
         const block = this.reader.tryNext() ?? (await this.reader.next());
         if (this.state !== 'data') return;
-        this.window.push(block);
-        if (block.length < this.blksize) {
-          this.lastBlock = this.base + this.window.length;
-          this.lastLength = block.length;
-        }
+        this.take(block);
         // A block that belongs to the current window goes out as soon as it is read.
         if (this.sentTo < this.base + this.windowsize && this.sentTo < this.base + this.window.length) this.sendReady();
       }
