@@ -332,7 +332,7 @@ async function main(): Promise<void> {
     const share = (value: number) => (Number.isFinite(value) ? `${Math.round(value * 100)} %` : 'unmeasured');
     /** Where a concurrent scenario's time went: the clients' CPUs, be's waits for a CPU, idle CPUs. */
     const whereTimeWent = ({ label, pair, pinned }: Scenario) => {
-      const of = (rounds: Round[], pick: (r: Round) => number) => median(rounds.map(pick));
+      const of = (list: Round[], pick: (r: Round) => number) => median(list.map(pick));
       const clients = { be: of(pair.be, (r) => r.clientCpus), hpa: of(pair.hpa, (r) => r.clientCpus) };
       // Pinned, the curls have CPU 1 alone: saturated with both servers, each server got what the curls could take from it.
       const clientBound = pinned && clients.be >= 0.9 && clients.hpa >= 0.9;

@@ -247,7 +247,8 @@ class NativeSocket implements DatagramSocket {
           at += length;
         } else {
           // A transfer's ACKs are all 4 bytes: the view of the last length read into a slot serves again.
-          msg = views[i]!.length === length ? views[i]! : (views[i] = slots[i]!.subarray(0, length));
+          if (views[i]!.length !== length) views[i] = slots[i]!.subarray(0, length);
+          msg = views[i]!;
         }
         const from = { address: fromAddress.of(meta[m + 1]!), port: meta[m + 2]! };
         const ifindex = meta[m + 3]!;

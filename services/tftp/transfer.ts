@@ -272,7 +272,7 @@ export class Transfer {
     return this.state === 'data' && this.window.length < 2 * this.windowsize && this.base + this.window.length < this.lastBlock;
   }
 
-  private take(block: Uint8Array): void {
+  private addToWindow(block: Uint8Array): void {
     this.window.push(block);
     if (block.length < this.blksize) {
       this.lastBlock = this.base + this.window.length;
@@ -285,7 +285,7 @@ export class Transfer {
     while (this.wantsBlock()) {
       const block = this.reader.tryNext();
       if (!block) return;
-      this.take(block);
+      this.addToWindow(block);
     }
   }
 
@@ -296,7 +296,7 @@ export class Transfer {
       while (this.wantsBlock()) {
         const block = this.reader.tryNext() ?? (await this.reader.next());
         if (this.state !== 'data') return;
-        this.take(block);
+        this.addToWindow(block);
         // A block that belongs to the current window goes out as soon as it is read.
         if (this.sentTo < this.base + this.windowsize && this.sentTo < this.base + this.window.length) this.sendReady();
       }
