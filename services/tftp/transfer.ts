@@ -254,7 +254,6 @@ export class Transfer {
    */
   private pump(): void {
     if (this.state !== 'data') return;
-    if (!this.loading) this.cutReadBlocks();
     const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
     if (this.sentTo < end) {
       this.sendBlocks(this.sentTo + 1, end);
@@ -262,7 +261,11 @@ export class Transfer {
       this.sent();
     }
     this.armTimer();
-    if (!this.loading && this.wantsBlock()) void this.load();
+    if (this.loading) return;
+    // Reading ahead comes after the send, off the client's wait; blocks just cut that belong to the window go at once.
+    this.cutReadBlocks();
+    this.sendReady();
+    if (this.wantsBlock()) void this.load();
   }
 
   private loading = false;
