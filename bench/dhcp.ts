@@ -18,7 +18,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuMeter, cpuSeconds, machine, writeSection } from './results.js';
+import { CpuMeter, cpuSeconds, machine, percent, writeSection } from './results.js';
+import { start } from '../services/os.js';
 import { perfdhcpStat } from '../test/lan/perfdhcp.js';
 
 /**
@@ -78,7 +79,6 @@ function sysctl(key: string, value?: number): number {
   if (value !== undefined) writeFileSync(path, String(value));
   return Number(readFileSync(path, 'utf8').trim());
 }
-const percent = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)} %` : 'unmeasured');
 /** A step the load generator limited: perfdhcp's core saturated, the server's not, and no exchange lost. */
 const generatorBound = (s: Step): boolean => s.clientCore >= 0.95 && s.serverCore < 0.9 && s.dropRatio < 0.001;
 const id = `be${process.pid}-dhcpbench`;
@@ -293,15 +293,12 @@ async function perfdhcp(rate: number, clients: number, serverPid: number): Promi
   // -W: after the last request, wait a second for the answers still on their way (an ACK waits for its fsync)
   // instead of counting them as drops; without it the cut-off alone costs a server with durable leases
   // about 0.1 % at 5,000/s.
-  const generator = spawn('ip', perfdhcpArgv(rate, clients, seconds, pin.client), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const generator = start('ip', perfdhcpArgv(rate, clients, seconds, pin.client));
   const meter = new CpuMeter('be-bench-perfdhcp', generator.pid!);
-  let text = '';
-  let stderr = '';
-  generator.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-  generator.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const timeout = setTimeout(() => generator.kill('SIGKILL'), (seconds + 31) * 1000);
-  await new Promise((resolve) => generator.once('close', resolve));
+  const result = await generator;
   clearTimeout(timeout);
+  const text = String(result.stdout ?? '');
   // Without cgroup v1 cpuacct the meter could only read perfdhcp's /proc counters, gone once it exited.
   const generatorCpu = meter.exact ? meter.seconds() : NaN;
   meter.close();
@@ -310,7 +307,7 @@ async function perfdhcp(rate: number, clients: number, serverPid: number): Promi
   const acks = perfdhcpStat(text, 'REQUEST-ACK', 'received packets');
   const offers = perfdhcpStat(text, 'DISCOVER-OFFER', 'received packets');
   const requests = perfdhcpStat(text, 'REQUEST-ACK', 'sent packets');
-  if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${stderr}`);
+  if (discovers === 0) throw new Error(`perfdhcp produced no statistics: ${String(result.stderr ?? '')}`);
   return {
     rate,
     discovers,

@@ -71,6 +71,11 @@ export function idleCpuSeconds(): number {
   return (Number(fields[4]) + Number(fields[5])) / 100;
 }
 
+/** A share (0.42) as a percentage for a report ("42 %"); a share that could not be measured (NaN) says so. */
+export function percent(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)} %` : 'unmeasured';
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

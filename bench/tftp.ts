@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, start } from '../services/os.js';
-import { CpuMeter, cpuSeconds, endedChildrenCpuSeconds, idleCpuSeconds, machine, median, runqueueWaitSeconds, writeSection } from './results.js';
+import { CpuMeter, cpuSeconds, endedChildrenCpuSeconds, idleCpuSeconds, machine, median, percent, runqueueWaitSeconds, writeSection } from './results.js';
 
 const beMain = fileURLToPath(new URL('../bin/be.mjs', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -329,7 +329,6 @@ async function main(): Promise<void> {
       `| ${label} | ${fmt(mbps(pair.be))} MB/s | ${fmt(mbps(pair.hpa))} MB/s | ${ratio(pair).toFixed(2)}x | ${fmt(cpu(pair.be))} / ${fmt(cpu(pair.hpa))} µs | ≥ ${goal.toFixed(1)}x: ${verdict(ratio(pair) >= goal)} |`;
     const windowRow = (size: number) =>
       `| windowsize ${size} | ${fmt(median(windows.get(size)!))} MB/s | ${(median(windows.get(size)!) / lockStep).toFixed(2)}x |${size === 16 ? ` ≥ 3x: ${verdict(median(windows.get(16)!) / lockStep >= 3)}` : ''} |`;
-    const share = (value: number) => (Number.isFinite(value) ? `${Math.round(value * 100)} %` : 'unmeasured');
     /** Where a concurrent scenario's time went: the clients' CPUs, be's waits for a CPU, idle CPUs. */
     const whereTimeWent = ({ label, pair, pinned }: Scenario) => {
       const of = (list: Round[], pick: (r: Round) => number) => median(list.map(pick));
@@ -338,8 +337,8 @@ async function main(): Promise<void> {
       const clientBound = pinned && clients.be >= 0.9 && clients.hpa >= 0.9;
       return (
         `- ${label}: the curls used ${clients.be.toFixed(2)} CPUs with be and ${clients.hpa.toFixed(2)} with tftpd-hpa${pinned ? ' (CPU 1 alone)' : ''}; ` +
-        `be's threads were ready to run but waiting for a CPU ${share(of(pair.be, (r) => r.serverWaiting ?? Number.NaN))} of the round; ` +
-        `idle CPU ${share(of(pair.be, (r) => r.idle))} with be, ${share(of(pair.hpa, (r) => r.idle))} with tftpd-hpa.` +
+        `be's threads were ready to run but waiting for a CPU ${percent(of(pair.be, (r) => r.serverWaiting ?? Number.NaN))} of the round; ` +
+        `idle CPU ${percent(of(pair.be, (r) => r.idle))} with be, ${percent(of(pair.hpa, (r) => r.idle))} with tftpd-hpa.` +
         (clientBound ? " The clients' core was saturated (≥ 90 %) with both servers." : '')
       );
     };
