@@ -254,12 +254,7 @@ export class Transfer {
    */
   private pump(): void {
     if (this.state !== 'data') return;
-    const end = Math.min(this.base + this.window.length, this.base + this.windowsize);
-    if (this.sentTo < end) {
-      this.sendBlocks(this.sentTo + 1, end);
-      this.sentTo = end;
-      this.sent();
-    }
+    this.sendReady();
     this.armTimer();
     if (this.loading) return;
     // Reading ahead comes after the send, off the client's wait; blocks just cut that belong to the window go at once.
